@@ -1,0 +1,20 @@
+"""The differentiable op vocabulary, with torch.nn.functional's names and arguments.
+
+    import scratchgen.functional as F
+    y = F.leaky_relu(F.linear(x, w, b), 0.2)
+
+Each name is defined next to its gradient in scratchgen/ops/ (arithmetic, unary, reduction,
+shape, loss, dropout); this module only gathers them.
+"""
+from .ops.arithmetic import add, div, expand, linear, matmul, mul, neg, pow, sub, sum_to
+from .ops.dropout import dropout
+from .ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
+                       gaussian_nll_loss, kl_div, mse_loss, nll_loss)
+from .ops.reduction import (argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, std,
+                            sum, var)
+from .ops.shape import (cat, chunk, clone, flatten, getitem, one_hot, pad, permute, reshape, split,
+                        squeeze, stack, t, to, transpose, unflatten, unsqueeze, view)
+from .ops.unary import (abs, clamp, elu, exp, leaky_relu, log, log1p, maximum, minimum, relu,
+                        sigmoid, softplus, sqrt, square, tanh, where)
+
+__all__ = [name for name in dir() if not name.startswith("_")]

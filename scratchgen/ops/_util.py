@@ -1,0 +1,48 @@
+"""Small helpers the op files share: scalar promotion and argument checks."""
+import numbers
+
+from ..autograd.tensor import Tensor
+
+
+def as_tensor(value, like, op):
+    """`value` as a Tensor on `like`'s device. A Python number takes `like`'s dtype where
+    NumPy's promotion rules (NEP 50: Python scalars are weak) say it would."""
+    if isinstance(value, Tensor):
+        return value
+    xp = like.backend.xp
+    if isinstance(value, numbers.Number):
+        return Tensor._wrap(xp.asarray(value, dtype=xp.result_type(like.data.dtype, value)))
+    if hasattr(value, "dtype") and hasattr(value, "shape"):
+        return Tensor._wrap(xp.asarray(value))
+    raise TypeError(f"{op}: expected a Tensor or a number, got {type(value).__name__}")
+
+
+def check_tensor(value, op, arg):
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}: argument '{arg}' must be a Tensor, got {type(value).__name__}")
+    return value
+
+
+def normalize_dim(dim, ndim, op, arg="dim"):
+    """A possibly negative dim as an index in [0, ndim), with a clear error when out of range."""
+    rank = max(ndim, 1)
+    if not -rank <= dim < rank:
+        raise IndexError(f"{op}: {arg}={dim} is out of range for a tensor with {ndim} dimensions "
+                         f"(expected {-rank} to {rank - 1})")
+    return dim % rank
+
+
+def normalize_dims(dim, ndim, op):
+    """None (all dims), an int or a sequence of ints, as a sorted tuple of non-negative dims."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return tuple(sorted(normalize_dim(d, ndim, op) for d in dims))
+
+
+def broadcast_shapes(a, b, op):
+    import numpy
+    try:
+        return numpy.broadcast_shapes(a, b)
+    except ValueError:
+        raise ValueError(f"{op}: shapes {a} and {b} cannot be broadcast together") from None

@@ -1,0 +1,258 @@
+"""Arithmetic: + - * / ** @, and the broadcasting pair expand / sum_to."""
+from ..autograd.function import Function
+from ._util import as_tensor, broadcast_shapes, check_tensor
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, -g
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_inputs(0, 1)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_inputs
+        need_a, need_b = ctx.needs_input_grad
+        return (g * b if need_a else None), (g * a if need_b else None)
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_inputs(0, 1)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_inputs
+        need_a, need_b = ctx.needs_input_grad
+        g_over_b = g / b
+        return (g_over_b if need_a else None), (-g_over_b * a / b if need_b else None)
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, g):
+        return (-g,)
+
+
+class PowScalar(Function):
+    """x ** p for a Python number p."""
+
+    @staticmethod
+    def forward(ctx, x, exponent):
+        ctx.save_inputs(0)
+        ctx.exponent = exponent
+        return x ** exponent
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_inputs
+        p = ctx.exponent
+        if p == 0:
+            return (g * 0,)
+        return (g * p * x ** (p - 1) if p != 1 else g,)
+
+
+class Pow(Function):
+    """a ** b with both tensors: d/da = b a^(b-1), d/db = a^b log a (0 where a = 0, b >= 0)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_inputs(0, 1)
+        ctx.save_output()
+        return a ** b
+
+    @staticmethod
+    def backward(ctx, g):
+        from .unary import where
+        a, b = ctx.saved_inputs
+        need_a, need_b = ctx.needs_input_grad
+        ga = g * b * a ** (b - 1) if need_a else None
+        gb = None
+        if need_b:
+            zero_base = ((a.detach() == 0) & (b.detach() >= 0))
+            safe_a = where(zero_base, 1, a)
+            gb = where(zero_base, 0, g * ctx.saved_output * safe_a.log())
+        return ga, gb
+
+
+class MatMul(Function):
+    """Batched, broadcasting matrix product of operands with at least 2 dims."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_inputs(0, 1)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_inputs
+        need_a, need_b = ctx.needs_input_grad
+        return (matmul(g, b.transpose(-1, -2)) if need_a else None,
+                matmul(a.transpose(-1, -2), g) if need_b else None)
+
+
+class Linear(Function):
+    """y = x W^T + b (torch.nn.functional.linear), fused so one GEMM does each product."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_inputs(0, 1)
+        y = x @ weight.T
+        if bias is not None:
+            y += bias
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_inputs
+        need = ctx.needs_input_grad
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = matmul(g, weight) if need[0] else None
+        gw = matmul(g2.transpose(0, 1), x.reshape(-1, x.shape[-1])) if need[1] else None
+        gb = g2.sum(0) if len(need) > 2 and need[2] else None
+        return gx, gw, gb
+
+
+class Expand(Function):
+    """Broadcast to a larger shape (no copy); the gradient sums back with sum_to."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        from .. import backends
+        return backends.get(x).xp.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (sum_to(g, ctx.input_shape),)
+
+
+class SumTo(Function):
+    """Sum a broadcast result back to `shape`: the one place broadcasting is undone."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        lead = x.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+        out = x.sum(axis=axes, keepdims=True) if axes else x
+        return out.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (expand(g, ctx.input_shape),)
+
+
+def _binary(function, name):
+    def op(input, other):
+        from ..autograd.tensor import Tensor
+        if not isinstance(input, Tensor):
+            check_tensor(other, name, "other")
+            input = as_tensor(input, other, name)
+        other = as_tensor(other, input, name)
+        if input.shape != other.shape:
+            broadcast_shapes(input.shape, other.shape, name)
+        return function.apply(input, other)
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name} with NumPy broadcasting (torch.{name})."
+    return op
+
+
+add = _binary(Add, "add")
+sub = _binary(Sub, "sub")
+mul = _binary(Mul, "mul")
+div = _binary(Div, "div")
+
+
+def neg(input):
+    return Neg.apply(input)
+
+
+def pow(input, exponent):
+    """input ** exponent; exponent a Python number or a Tensor (torch.pow)."""
+    from ..autograd.tensor import Tensor
+    if isinstance(exponent, Tensor) or not isinstance(input, Tensor):
+        return _binary(Pow, "pow")(input, exponent)
+    return PowScalar.apply(input, exponent=exponent)
+
+
+def matmul(input, other):
+    """Matrix product with torch.matmul's rules for 1-D operands and batch broadcasting."""
+    check_tensor(input, "matmul", "input")
+    check_tensor(other, "matmul", "other")
+    if input.ndim == 0 or other.ndim == 0:
+        raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
+                         f"{input.shape} and {other.shape}")
+    if input.shape[-1] != other.shape[0 if other.ndim == 1 else -2]:
+        raise ValueError(f"matmul: shapes {input.shape} and {other.shape} cannot be multiplied "
+                         f"({input.shape[-1]} != {other.shape[0 if other.ndim == 1 else -2]})")
+    a = input.unsqueeze(0) if input.ndim == 1 else input
+    b = other.unsqueeze(-1) if other.ndim == 1 else other
+    broadcast_shapes(a.shape[:-2], b.shape[:-2], "matmul")
+    out = MatMul.apply(a, b)
+    if other.ndim == 1:
+        out = out.squeeze(-1)
+    if input.ndim == 1:
+        out = out.squeeze(-2 if other.ndim > 1 else -1)
+    return out
+
+
+def linear(input, weight, bias=None):
+    """input @ weight.T + bias, as torch.nn.functional.linear."""
+    check_tensor(input, "linear", "input")
+    check_tensor(weight, "linear", "weight")
+    if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input has {input.shape[-1] if input.ndim else 0} features but "
+                         f"weight expects {weight.shape[1] if weight.ndim == 2 else '?'} "
+                         f"(input shape {input.shape}, weight shape {weight.shape})")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias has shape {bias.shape}, expected ({weight.shape[0]},)")
+    if input.ndim == 1:
+        return Linear.apply(input.unsqueeze(0), weight, *([bias] if bias is not None else [])).squeeze(0)
+    return Linear.apply(input, weight, *([bias] if bias is not None else []))
+
+
+def expand(input, *shape):
+    """Broadcast to `shape` (-1 keeps a dimension), as torch.Tensor.expand."""
+    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    lead = len(shape) - input.ndim
+    if lead < 0:
+        raise ValueError(f"expand: target shape {shape} has fewer dimensions than input {input.shape}")
+    shape = tuple(input.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+    for i, n in enumerate(input.shape):
+        if n != 1 and n != shape[lead + i]:
+            raise ValueError(f"expand: cannot expand shape {input.shape} to {shape}")
+    return input if shape == input.shape else Expand.apply(input, shape=shape)
+
+
+def sum_to(input, shape):
+    """Sum `input` down to `shape` (the inverse of broadcasting `shape` up to input.shape)."""
+    shape = tuple(shape)
+    return input if input.shape == shape else SumTo.apply(input, shape=shape)

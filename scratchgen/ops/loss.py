@@ -1,0 +1,146 @@
+"""Loss functions, written as formulas over differentiable ops (so every one of them is
+differentiable twice with no code of its own). Names and arguments as torch.nn.functional."""
+import math
+
+from ..autograd.tensor import Tensor
+from ._util import check_tensor
+from .reduction import log_softmax
+from .unary import softplus
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(loss, reduction, op):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _same_shape(input, target, op):
+    check_tensor(input, op, "input")
+    check_tensor(target, op, "target")
+    if input.shape != target.shape:
+        raise ValueError(f"{op}: input has shape {input.shape} but target has shape {target.shape}")
+
+
+def mse_loss(input, target, reduction="mean"):
+    _same_shape(input, target, "mse_loss")
+    diff = input - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-(t log x + (1 - t) log(1 - x)); each log clamped at -100 as torch does."""
+    _same_shape(input, target, "binary_cross_entropy")
+    x = input.data
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise ValueError(f"binary_cross_entropy: input must be probabilities in [0, 1], got values "
+                         f"in [{float(x.min())}, {float(x.max())}]; use binary_cross_entropy_with_logits")
+    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    return _reduce(loss if weight is None else loss * weight, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """Stable sigmoid + BCE: (1 - t) x + (1 + (p - 1) t) softplus(-x), never exp of a large x."""
+    _same_shape(input, target, "binary_cross_entropy_with_logits")
+    log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
+    loss = (1 - target) * input + log_weight * softplus(-input, threshold=math.inf)
+    return _reduce(loss if weight is None else loss * weight, reduction,
+                   "binary_cross_entropy_with_logits")
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """-input[n, target[n]] (weighted); input holds log-probabilities with classes in dim 1."""
+    check_tensor(input, "nll_loss", "input")
+    check_tensor(target, "nll_loss", "target")
+    labels = target.data
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must hold integer class indices, got dtype {labels.dtype}")
+    if input.ndim < 1 or labels.shape != (input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()):
+        raise ValueError(f"nll_loss: input of shape {input.shape} needs target of shape "
+                         f"{input.shape[:1] + input.shape[2:]}, got {labels.shape}")
+    classes = input.shape[1] if input.ndim > 1 else input.shape[0]
+    logp = input.unsqueeze(0) if input.ndim == 1 else input
+    logp = logp.permute(0, *range(2, logp.ndim), 1).reshape(-1, classes)
+    xp = input.backend.xp
+    flat = labels.reshape(-1)
+    keep = flat != ignore_index
+    if ((flat[keep] < 0) | (flat[keep] >= classes)).any():
+        raise ValueError(f"nll_loss: target values must be in [0, {classes}) (or ignore_index), got "
+                         f"min {int(flat[keep].min())}, max {int(flat[keep].max())}")
+    safe = xp.where(keep, flat, 0)
+    picked = logp[xp.arange(flat.size), safe]
+    w = (xp.ones(classes, dtype=input.dtype) if weight is None else weight.data)[safe] * keep
+    w = Tensor._wrap(w.astype(input.dtype))
+    loss = -picked * w
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    return _reduce(loss.reshape(labels.shape), reduction, "nll_loss")
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """log_softmax + nll over dim 1; `target` is class indices or class probabilities."""
+    check_tensor(input, "cross_entropy", "input")
+    check_tensor(target, "cross_entropy", "target")
+    class_dim = 1 if input.ndim > 1 else 0
+    logp = log_softmax(input, class_dim)
+    classes = input.shape[class_dim]
+    if target.dtype.kind == "f":
+        if target.shape != input.shape:
+            raise ValueError(f"cross_entropy: probability target has shape {target.shape} but input "
+                             f"has shape {input.shape}")
+        if label_smoothing:
+            target = target * (1 - label_smoothing) + label_smoothing / classes
+        terms = target * logp if weight is None else target * logp * _class_shaped(weight, input)
+        return _reduce(-terms.sum(class_dim), reduction, "cross_entropy")
+    loss = nll_loss(logp, target, weight, ignore_index, reduction)
+    if not label_smoothing:
+        return loss
+    # Szegedy et al. 2016, sec. 7: mix the one-hot target with the uniform distribution
+    kept = target.data != ignore_index
+    smooth = -(logp if weight is None else logp * _class_shaped(weight, input)).sum(class_dim)
+    smooth = smooth * Tensor._wrap(kept.astype(input.dtype))
+    if reduction == "mean":
+        picked = kept.sum() if weight is None else weight.data[target.data[kept]].sum()
+        smooth = smooth.sum() / float(picked)
+    else:
+        smooth = _reduce(smooth, reduction, "cross_entropy")
+    return (1 - label_smoothing) * loss + label_smoothing / classes * smooth
+
+
+def _class_shaped(weight, input):
+    return weight.reshape((1, -1) + (1,) * (input.ndim - 2)) if input.ndim > 1 else weight
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """0.5 (log var + (x - mu)^2 / var) [+ 0.5 log 2 pi]; var clamped at eps in value only."""
+    _same_shape(input, target, "gaussian_nll_loss")
+    check_tensor(var, "gaussian_nll_loss", "var")
+    if var.data.size and var.data.min() < 0:
+        raise ValueError("gaussian_nll_loss: var has negative entries")
+    var = var + (var.clamp(min=eps) - var).detach()
+    diff = input - target
+    loss = 0.5 * (var.log() + diff * diff / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction, "gaussian_nll_loss")
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    """sum target (log target - input): input holds log-probabilities (torch.nn.functional.kl_div).
+    reduction='batchmean' divides by the batch size, the mathematically correct KL."""
+    _same_shape(input, target, "kl_div")
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # target log target is 0 where target is 0: take the log of 1 there instead
+        zero = Tensor._wrap((target.data <= 0).astype(target.dtype))
+        loss = target * ((target + zero).log() - input)
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction, "kl_div")
+

@@ -1,0 +1,173 @@
+"""Reductions along dimensions, and the softmax family (which normalise along one)."""
+import builtins
+import collections
+import math
+
+from .. import backends
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ._util import check_tensor, normalize_dim, normalize_dims
+
+MinMax = collections.namedtuple("MinMax", ["values", "indices"])
+
+
+def _keep(shape, dims):
+    """`shape` with the reduced dims kept as size 1 (to broadcast a gradient back)."""
+    return tuple(1 if i in dims else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.input_shape, ctx.dims = x.shape, dims
+        return x.sum(axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g.reshape(_keep(ctx.input_shape, ctx.dims)).expand(ctx.input_shape),)
+
+
+class PickAlong(Function):
+    """max / min: the gradient goes to the picked elements, split evenly among ties when
+    reducing all dims (torch.amax) and to the returned index when reducing one (torch.max)."""
+
+    @staticmethod
+    def forward(ctx, x, dims, weights, values):
+        ctx.input_shape, ctx.dims, ctx.weights = x.shape, dims, weights
+        return values
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g.reshape(_keep(ctx.input_shape, ctx.dims)) * Tensor._wrap(ctx.weights),)
+
+
+def sum(input, dim=None, keepdim=False):
+    check_tensor(input, "sum", "input")
+    return Sum.apply(input, dims=normalize_dims(dim, input.ndim, "sum"), keepdim=keepdim)
+
+
+def mean(input, dim=None, keepdim=False):
+    check_tensor(input, "mean", "input")
+    dims = normalize_dims(dim, input.ndim, "mean")
+    return sum(input, dims, keepdim) / math.prod(input.shape[d] for d in dims)
+
+
+def var(input, dim=None, unbiased=True, keepdim=False, correction=None):
+    """Variance; unbiased (divide by n - 1) by default, as torch.var."""
+    check_tensor(input, "var", "input")
+    dims = normalize_dims(dim, input.ndim, "var")
+    correction = (1 if unbiased else 0) if correction is None else correction
+    count = math.prod(input.shape[d] for d in dims)
+    centred = input - mean(input, dims, keepdim=True)
+    return sum(centred * centred, dims, keepdim) / builtins.max(count - correction, 0)
+
+
+def std(input, dim=None, unbiased=True, keepdim=False, correction=None):
+    return var(input, dim, unbiased, keepdim, correction).sqrt()
+
+
+def _extreme(input, dim, keepdim, name, pick):
+    check_tensor(input, name, "input")
+    xp = input.backend.xp
+    x = input.data
+    if x.size == 0:
+        raise ValueError(f"{name}: cannot reduce an empty tensor of shape {input.shape}")
+    if dim is None:
+        value = getattr(x, name)()
+        hit = x == value
+        weights = (hit / hit.sum()).astype(x.dtype)
+        return PickAlong.apply(input, dims=tuple(range(x.ndim)), weights=weights,
+                               values=xp.asarray(value))
+    d = normalize_dim(dim, input.ndim, name)
+    index = pick(x, axis=d, keepdims=True)
+    positions = xp.arange(x.shape[d]).reshape([-1 if i == d else 1 for i in range(x.ndim)])
+    weights = (positions == index).astype(x.dtype)
+    values = xp.take_along_axis(x, index, axis=d)
+    values = PickAlong.apply(input, dims=(d,), weights=weights,
+                             values=values if keepdim else values.squeeze(d))
+    return MinMax(values, Tensor._wrap(index if keepdim else index.squeeze(d)))
+
+
+def max(input, dim=None, keepdim=False):
+    """Largest element, or (values, indices) along `dim` (torch.max)."""
+    return _extreme(input, dim, keepdim, "max", lambda x, axis, keepdims: x.argmax(axis, keepdims=keepdims))
+
+
+def min(input, dim=None, keepdim=False):
+    """Smallest element, or (values, indices) along `dim` (torch.min)."""
+    return _extreme(input, dim, keepdim, "min", lambda x, axis, keepdims: x.argmin(axis, keepdims=keepdims))
+
+
+def argmax(input, dim=None, keepdim=False):
+    x = check_tensor(input, "argmax", "input").data
+    if dim is None:
+        return Tensor._wrap(input.backend.xp.asarray(x.argmax()))
+    return Tensor._wrap(x.argmax(normalize_dim(dim, x.ndim, "argmax"), keepdims=keepdim))
+
+
+def argmin(input, dim=None, keepdim=False):
+    x = check_tensor(input, "argmin", "input").data
+    if dim is None:
+        return Tensor._wrap(input.backend.xp.asarray(x.argmin()))
+    return Tensor._wrap(x.argmin(normalize_dim(dim, x.ndim, "argmin"), keepdims=keepdim))
+
+
+class LogSumExp(Function):
+    """d/dx log sum e^x = softmax(x)."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.save_inputs(0)
+        ctx.save_output()
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return backends.get(x).logsumexp(x, dims, keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_inputs
+        keep = _keep(x.shape, ctx.dims)
+        return (g.reshape(keep) * (x - ctx.saved_output.reshape(keep)).exp(),)
+
+
+class Softmax(Function):
+    """d softmax: y * (g - sum(g * y))."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.save_output()
+        ctx.dim = dim
+        return backends.get(x).softmax(x, dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        y = ctx.saved_output
+        return (y * (g - (g * y).sum(ctx.dim, keepdim=True)),)
+
+
+class LogSoftmax(Function):
+    """d log_softmax: g - softmax(x) * sum(g)."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.save_output()
+        ctx.dim = dim
+        return backends.get(x).log_softmax(x, dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g - ctx.saved_output.exp() * g.sum(ctx.dim, keepdim=True),)
+
+
+def logsumexp(input, dim, keepdim=False):
+    check_tensor(input, "logsumexp", "input")
+    return LogSumExp.apply(input, dims=normalize_dims(dim, input.ndim, "logsumexp"), keepdim=keepdim)
+
+
+def softmax(input, dim):
+    check_tensor(input, "softmax", "input")
+    return Softmax.apply(input, dim=normalize_dim(dim, input.ndim, "softmax"))
+
+
+def log_softmax(input, dim):
+    check_tensor(input, "log_softmax", "input")
+    return LogSoftmax.apply(input, dim=normalize_dim(dim, input.ndim, "log_softmax"))

@@ -1,0 +1,296 @@
+"""Ops that move elements without changing them: reshape, permute, indexing, cat, pad,
+and casts between dtypes and devices."""
+import builtins
+import math
+
+from .. import backends
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ._util import check_tensor, normalize_dim
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g.reshape(ctx.input_shape),)
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return x.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return (g.permute(*inverse),)
+
+
+class GetItem(Function):
+    """x[index]; the gradient scatters back (adding where an index repeats)."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.input_shape, ctx.index = x.shape, index
+        return x[index]
+
+    @staticmethod
+    def backward(ctx, g):
+        return (IndexAdd.apply(g, index=ctx.index, shape=ctx.input_shape),)
+
+
+class IndexAdd(Function):
+    """zeros(shape) with g added at `index`: the adjoint of x[index]."""
+
+    @staticmethod
+    def forward(ctx, g, index, shape):
+        ctx.index = index
+        xp = backends.get(g).xp
+        out = xp.zeros(shape, dtype=g.dtype)
+        if _is_basic(index):
+            out[index] = g
+        else:
+            xp.add.at(out, index, g)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return (GetItem.apply(gg, index=ctx.index),)
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, *arrays, dim):
+        ctx.dim, ctx.sizes = dim, [a.shape[dim] for a in arrays]
+        return backends.get(arrays[0]).xp.concatenate(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(split(g, ctx.sizes, ctx.dim))
+
+
+class Pad(Function):
+    """Constant padding; `widths` is NumPy's ((before, after), ...) per dim."""
+
+    @staticmethod
+    def forward(ctx, x, widths, value):
+        ctx.widths = widths
+        return backends.get(x).xp.pad(x, widths, constant_values=value)
+
+    @staticmethod
+    def backward(ctx, g):
+        index = tuple(slice(before, n - after) for (before, after), n in zip(ctx.widths, g.shape))
+        return (g[index],)
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g.to(dtype=ctx.dtype),)
+
+
+class ToDevice(Function):
+    @staticmethod
+    def forward(ctx, x, device):
+        ctx.device = backends.get(x).name
+        return backends.for_device(device).from_host(backends.get(x).to_host(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g.to(ctx.device),)
+
+
+def _is_basic(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+
+
+def _index_arrays(index):
+    """Tensors inside an index become their arrays (integer or boolean indexing)."""
+    if isinstance(index, tuple):
+        return tuple(_index_arrays(i) for i in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        import numpy
+        return numpy.asarray(index)
+    return index
+
+
+def getitem(input, index):
+    """input[index]: basic slicing, integer arrays and boolean masks, as NumPy/torch."""
+    index = _index_arrays(index)
+    try:
+        input.data[index] if not _is_basic(index) else None
+    except IndexError as error:
+        raise IndexError(f"getitem: index {index!r} is invalid for shape {input.shape}: {error}") from None
+    return GetItem.apply(input, index=index)
+
+
+def reshape(input, *shape):
+    """Same elements, new shape; one dimension may be -1 (torch.reshape)."""
+    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    known = math.prod(n for n in shape if n != -1)
+    if shape.count(-1) > 1 or (shape.count(-1) == 0 and known != input.data.size) or (
+            shape.count(-1) == 1 and (known == 0 or input.data.size % known)):
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {input.shape} "
+                         f"({input.data.size} elements) into shape {shape}")
+    return input if shape == input.shape else Reshape.apply(input, shape=shape)
+
+
+view = reshape
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    if input.ndim == 0:
+        return input.reshape(1)
+    start = normalize_dim(start_dim, input.ndim, "flatten", "start_dim")
+    end = normalize_dim(end_dim, input.ndim, "flatten", "end_dim")
+    s = input.shape
+    return input.reshape(s[:start] + (math.prod(s[start:end + 1]),) + s[end + 1:])
+
+
+def unflatten(input, dim, sizes):
+    d = normalize_dim(dim, input.ndim, "unflatten")
+    return input.reshape(input.shape[:d] + tuple(sizes) + input.shape[d + 1:])
+
+
+def permute(input, *dims):
+    dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else tuple(dims)
+    if len(dims) != input.ndim:
+        raise ValueError(f"permute: got {len(dims)} dims {dims} for a tensor with {input.ndim} dimensions")
+    dims = tuple(normalize_dim(d, input.ndim, "permute") for d in dims)
+    if sorted(dims) != list(range(input.ndim)):
+        raise ValueError(f"permute: dims {dims} are not a permutation of 0..{input.ndim - 1}")
+    return input if dims == tuple(range(input.ndim)) else Permute.apply(input, dims=dims)
+
+
+def transpose(input, dim0, dim1):
+    dims = list(range(input.ndim))
+    a, b = normalize_dim(dim0, input.ndim, "transpose", "dim0"), normalize_dim(dim1, input.ndim, "transpose", "dim1")
+    dims[a], dims[b] = dims[b], dims[a]
+    return permute(input, dims)
+
+
+def t(input):
+    if input.ndim > 2:
+        raise ValueError(f"t: expects a tensor with at most 2 dimensions, got shape {input.shape}")
+    return input.transpose(0, 1) if input.ndim == 2 else input
+
+
+def squeeze(input, dim=None):
+    if dim is None:
+        return input.reshape(tuple(n for n in input.shape if n != 1))
+    d = normalize_dim(dim, input.ndim, "squeeze")
+    if input.ndim == 0 or input.shape[d] != 1:
+        return input
+    return input.reshape(input.shape[:d] + input.shape[d + 1:])
+
+
+def unsqueeze(input, dim):
+    d = normalize_dim(dim, input.ndim + 1, "unsqueeze")
+    return input.reshape(input.shape[:d] + (1,) + input.shape[d:])
+
+
+def cat(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    d = normalize_dim(dim, tensors[0].ndim, "cat")
+    for i, x in enumerate(tensors):
+        check_tensor(x, "cat", f"tensors[{i}]")
+        if x.ndim != tensors[0].ndim or x.shape[:d] + x.shape[d + 1:] != tensors[0].shape[:d] + tensors[0].shape[d + 1:]:
+            raise ValueError(f"cat: tensors[{i}] has shape {x.shape} but tensors[0] has shape "
+                             f"{tensors[0].shape}; all dims but dim={dim} must match")
+    return Cat.apply(*tensors, dim=d)
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    for i, x in enumerate(tensors):
+        if x.shape != tensors[0].shape:
+            raise ValueError(f"stack: tensors[{i}] has shape {x.shape} but tensors[0] has shape {tensors[0].shape}")
+    d = normalize_dim(dim, tensors[0].ndim + 1, "stack")
+    return cat([x.unsqueeze(d) for x in tensors], d)
+
+
+def split(input, split_size_or_sections, dim=0):
+    """Pieces of `split_size` along dim (the last may be smaller), or of the given sizes."""
+    d = normalize_dim(dim, input.ndim, "split")
+    n = input.shape[d]
+    if isinstance(split_size_or_sections, int):
+        if split_size_or_sections <= 0:
+            raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
+        sizes = [builtins.min(split_size_or_sections, n - s) for s in range(0, n, split_size_or_sections)]
+    else:
+        sizes = list(split_size_or_sections)
+        if builtins.sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} sum to {builtins.sum(sizes)}, but dim {dim} has size {n}")
+    pieces, start = [], 0
+    for size in sizes:
+        index = (slice(None),) * d + (slice(start, start + size),)
+        pieces.append(GetItem.apply(input, index=index))
+        start += size
+    return tuple(pieces)
+
+
+def chunk(input, chunks, dim=0):
+    n = input.shape[normalize_dim(dim, input.ndim, "chunk")]
+    return split(input, builtins.max(1, -(-n // chunks)), dim)
+
+
+def pad(input, pad, mode="constant", value=0.0):
+    """torch.nn.functional.pad, constant mode: `pad` lists (before, after) from the last dim back."""
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: expected an even number of pad values, at most 2 per dimension "
+                         f"({2 * input.ndim}), got {len(pad)}")
+    if builtins.min(pad, default=0) < 0:
+        raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
+    widths = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return Pad.apply(input, widths=tuple(widths), value=value)
+
+
+def to(input, device=None, dtype=None):
+    out = input
+    if dtype is not None and out.dtype != dtype:
+        out = Cast.apply(out, dtype=dtype) if out.requires_grad else Tensor._wrap(out.data.astype(dtype))
+    if device is not None and device != out.device:
+        out = ToDevice.apply(out, device=device)
+    return out
+
+
+def clone(input):
+    return input * 1
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 one-hot encoding of integer class labels (torch.nn.functional.one_hot)."""
+    labels = check_tensor(tensor, "one_hot", "tensor").data
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expects an integer tensor of class indices, got dtype {labels.dtype}")
+    xp = tensor.backend.xp
+    if num_classes == -1:
+        num_classes = int(labels.max()) + 1 if labels.size else 0
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got "
+                         f"min {int(labels.min())}, max {int(labels.max())}")
+    return Tensor._wrap((labels[..., None] == xp.arange(num_classes)).astype(xp.int64))
