@@ -17,3 +17,6 @@ from .random import Generator, get_rng_state, manual_seed, set_rng_state
 
 __version__ = "0.1.0"
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from . import optim
+from .serialization import load, save
+from . import nn

@@ -89,22 +89,24 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, targets, caller):
             grad = grads.pop(id(node), None)
             if grad is None:
                 continue
-            if node.ctx is None:
+            if node.freed:
                 raise RuntimeError(
                     f"{caller}: trying to backward through the graph a second time (at "
                     f"{node.name}); its saved tensors were freed after the first backward. "
                     "Pass retain_graph=True to the first backward() or grad() call.")
-            grad = _apply_hooks(node.hooks, grad)
+            if node.hooks:
+                grad = _apply_hooks(node.hooks, grad)
             if targets is not None and id(node) in targets:
                 captured[id(node)] = grad
             if needed is not None and id(node) not in needed:
                 continue
-            node.ctx.needs_input_grad = tuple(
-                n is not None and (needed is None or id(n) in targets or id(n) in needed)
-                for n in node.next)
-            input_grads = node.function.backward(node.ctx, grad)
-            for nxt, shape, need, g in zip(node.next, node.input_shapes,
-                                           node.ctx.needs_input_grad, input_grads):
+            every_input = node.needs_input_grad
+            if needed is not None:  # grad(): only the inputs that lead to a target
+                node.needs_input_grad = tuple(n is not None and (id(n) in targets or id(n) in needed)
+                                              for n in node.next)
+            input_grads = _call_backward(node, grad, anomaly)
+            wanted, node.needs_input_grad = node.needs_input_grad, every_input
+            for nxt, shape, need, g in zip(node.next, node.input_shapes, wanted, input_grads):
                 if not need or g is None:
                     continue
                 if anomaly:
@@ -114,10 +116,19 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, targets, caller):
                 keep[id(nxt)] = nxt
                 grads[id(nxt)] = grads[id(nxt)] + g if id(nxt) in grads else g
             if not retain_graph:
-                node.ctx = None
+                node.release()
     leaves = {k: g for k, g in grads.items() if type(keep[k]) is not Node}
     leaves.update(captured)
     return leaves, keep
+
+
+def _call_backward(node, grad, anomaly):
+    if not anomaly:
+        return node.function.backward(node, grad)
+    try:
+        return node.function.backward(node, grad)
+    except FloatingPointError as error:  # an op inside this backward made the NaN/inf
+        raise FloatingPointError(f"{error}, inside {node.name} backward") from None
 
 
 def backward(outputs, grad_outputs=None, retain_graph=None, create_graph=False):
@@ -149,7 +160,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if g is None and not allow_unused:
             raise RuntimeError(f"grad: inputs[{i}] (shape {inputs[i].shape}) was not used to "
                                "compute the outputs; pass allow_unused=True to get None for it")
-        if g is not None and type(key) is not Node:
+        if g is not None and type(key) is not Node and key._hooks:
             g = _apply_hooks(key._hooks, g)
         result.append(g if g is None or create_graph else g.detach())
     return tuple(result)

@@ -15,26 +15,35 @@ A subclass writes
 Because `backward` is made of ordinary differentiable ops, running it with recording on
 builds the graph of the gradient itself: that is all double backward needs.
 """
-import weakref
-
 import numpy
 
 from . import mode
 from .. import backends
+from .tensor import Tensor
 
 
-class Context:
-    """What forward leaves for backward: chosen inputs, the output, and any attributes."""
+class Node:
+    """One recorded application of a Function: the `grad_fn` of its output tensor, and the
+    `ctx` its forward and backward share (as Chainer's FunctionNode is both).
+
+    `next` holds, for each input, where its gradient goes: the input's own Node, the leaf
+    Tensor itself (its gradient accumulates in `.grad`), or None (no gradient needed).
+    Whatever forward stores on the ctx lives in `__dict__` and is dropped after backward.
+    """
+    __slots__ = ("function", "next", "input_shapes", "hooks", "freed", "needs_input_grad",
+                 "_inputs", "_saved_inputs", "_saved_versions", "_saved_output",
+                 "__dict__", "__weakref__")
 
     def __init__(self, inputs):
         self._inputs = inputs
-        self._saved_inputs = ()
+        self._saved_inputs = self._saved_versions = ()
         self._saved_output = None
-        self.needs_input_grad = tuple(t.requires_grad for t in inputs)
 
     def save_inputs(self, *indices):
         """Keep the inputs at these positions for backward (checked against in-place edits)."""
-        self._saved_inputs = tuple((self._inputs[i], self._inputs[i]._version[0]) for i in indices)
+        tensors = self._inputs
+        self._saved_inputs = tuple(tensors[i] for i in indices)
+        self._saved_versions = tuple(tensors[i]._version[0] for i in indices)
 
     def save_output(self):
         """Keep the output for backward (e.g. exp, tanh, sigmoid reuse their result)."""
@@ -42,14 +51,12 @@ class Context:
 
     @property
     def saved_inputs(self):
-        return tuple(self._check_version(t, v) for t, v in self._saved_inputs)
+        return tuple(self._check_version(t, v) for t, v in zip(self._saved_inputs, self._saved_versions))
 
     @property
     def saved_output(self):
-        from .tensor import Tensor
         data, counter, version = self._saved_output
-        tensor = Tensor._wrap(data, grad_fn=self._node(), version=counter)
-        return self._check_version(tensor, version)
+        return self._check_version(Tensor._wrap(data, grad_fn=self, version=counter), version)
 
     def _check_version(self, tensor, version):
         if tensor._version[0] != version:
@@ -59,21 +66,12 @@ class Context:
                 "the gradient would be wrong. Clone it before modifying it.")
         return tensor
 
-
-class Node:
-    """A recorded application of a Function: the grad_fn of its output tensor.
-
-    `next` holds, for each input, where its gradient goes: the input's own Node, the
-    leaf Tensor itself (its gradient accumulates in `.grad`), or None (no gradient needed).
-    """
-    __slots__ = ("function", "ctx", "next", "input_shapes", "hooks", "__weakref__")
-
-    def __init__(self, function, ctx, inputs):
-        self.function = function
-        self.ctx = ctx
-        self.next = tuple((t.grad_fn or t) if t.requires_grad else None for t in inputs)
-        self.input_shapes = tuple(t.shape for t in inputs)
-        self.hooks = []
+    def release(self):
+        """Drop everything forward saved (after a backward without retain_graph)."""
+        self._saved_inputs = self._saved_versions = ()
+        self._saved_output = None
+        self.__dict__.clear()
+        self.freed = True
 
     @property
     def name(self):
@@ -83,6 +81,16 @@ class Node:
         return f"<{self.name}Backward>"
 
 
+class _Unrecorded:
+    """The ctx of a forward that records no graph: saving is a no-op."""
+
+    def save_inputs(self, *indices):
+        pass
+
+    def save_output(self):
+        pass
+
+
 class Function:
     """Base class of every differentiable op. A subclass defines the static methods
     `forward(ctx, *arrays, **params) -> array` and `backward(ctx, grad) -> tuple of Tensors`;
@@ -90,21 +98,24 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        from .tensor import Tensor
-        record = mode.is_grad_enabled() and any(t.requires_grad for t in inputs)
-        ctx = Context(inputs)
+        state = mode.state
+        record = state.grad_enabled and any(t.requires_grad for t in inputs)
+        ctx = Node(inputs) if record else _Unrecorded()
         out = cls.forward(ctx, *[t.data for t in inputs], **params)
         if isinstance(out, numpy.generic):  # NumPy turns 0-d results into scalars
             out = numpy.asarray(out)
-        if mode.is_anomaly_enabled():
+        if state.anomaly:
             _check_finite(out, f"{cls.__name__} forward")
         if not record:
             return Tensor._wrap(out)
-        node = Node(cls, ctx, inputs)
-        ctx.name = cls.__name__
-        ctx._node = weakref.ref(node)  # weak: the output tensor owns the node, not its ctx
-        ctx._inputs = None
-        result = Tensor._wrap(out, grad_fn=node)
+        ctx.function = cls
+        ctx.next = tuple((t.grad_fn or t) if t.requires_grad else None for t in inputs)
+        ctx.needs_input_grad = tuple(t.requires_grad for t in inputs)
+        ctx.input_shapes = tuple(t.shape for t in inputs)
+        ctx.hooks = None
+        ctx.freed = False
+        del ctx._inputs
+        result = Tensor._wrap(out, grad_fn=ctx)
         if ctx._saved_output:
             ctx._saved_output = (out, result._version, result._version[0])
         return result

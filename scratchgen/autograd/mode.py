@@ -1,30 +1,34 @@
-"""Global autograd switches: gradient recording and anomaly detection."""
-import contextlib
-import threading
+"""Global autograd switches: gradient recording and anomaly detection.
 
-_state = threading.local()
+One process-wide state, read on every op (so it is a plain object, not a thread-local:
+the engine is single-threaded, as each training loop here is).
+"""
+import contextlib
+import types
+
+state = types.SimpleNamespace(grad_enabled=True, anomaly=False)
 
 
 def is_grad_enabled():
-    return getattr(_state, "grad_enabled", True)
+    return state.grad_enabled
 
 
 def is_anomaly_enabled():
-    return getattr(_state, "anomaly", False)
+    return state.anomaly
 
 
 @contextlib.contextmanager
 def _set(name, value):
-    previous = getattr(_state, name, {"grad_enabled": True, "anomaly": False}[name])
-    setattr(_state, name, value)
+    previous = getattr(state, name)
+    setattr(state, name, value)
     try:
         yield
     finally:
-        setattr(_state, name, previous)
+        setattr(state, name, previous)
 
 
 def no_grad():
-    """Context manager: operations inside record no graph (like torch.no_grad)."""
+    """Context manager (or decorator): operations inside record no graph (torch.no_grad)."""
     return _set("grad_enabled", False)
 
 

@@ -25,7 +25,7 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._version = [0]  # shared with views made for saved outputs; bumped by in-place ops
-        self._hooks = []
+        self._hooks = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -39,7 +39,7 @@ class Tensor:
         t.grad_fn = grad_fn
         t.requires_grad = grad_fn is not None
         t._version = [0] if version is None else version
-        t._hooks = []
+        t._hooks = None
         return t
 
     # ---- properties -------------------------------------------------------------------
@@ -159,13 +159,17 @@ class Tensor:
         replaces the gradient. Returns a handle with `.remove()`."""
         if not self.requires_grad:
             raise RuntimeError("register_hook: tensor does not require grad")
-        hooks = self._hooks if self.grad_fn is None else self.grad_fn.hooks
+        if self.grad_fn is None:
+            self._hooks = hooks = self._hooks or []
+        else:
+            self.grad_fn.hooks = hooks = self.grad_fn.hooks or []
         hooks.append(hook)
         return _HookHandle(hooks, hook)
 
     def _accumulate_grad(self, grad, create_graph):
         from .engine import _apply_hooks
-        grad = _apply_hooks(self._hooks, grad)
+        if self._hooks:
+            grad = _apply_hooks(self._hooks, grad)
         if not create_graph:
             grad = Tensor._wrap(self.backend.owned(grad.data))
         self.grad = grad if self.grad is None else self.grad + grad

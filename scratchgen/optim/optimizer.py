@@ -1,0 +1,184 @@
+"""Optimizer: the bookkeeping every optimizer shares (torch.optim.Optimizer's API).
+
+Parameters live in `param_groups` (a list of dicts: 'params' plus that group's
+hyperparameters); per-parameter buffers live in `state[param]`. `step()` updates each
+parameter that has a gradient in place: its `.data` array is overwritten by a backend
+kernel (`backend.adam_update`, ...) and `param._version[0]` is bumped once, so the Tensor
+object and its array are kept and autograd can see that a saved value changed.
+"""
+import abc
+import itertools
+
+import numpy
+
+from .. import backends
+from ..autograd import Tensor, enable_grad, no_grad
+
+
+class Optimizer(abc.ABC):
+    def __init__(self, params, defaults):
+        if isinstance(params, Tensor):
+            raise TypeError(f"{self._name}: params must be an iterable of Tensors or of dicts, "
+                            "got a single Tensor (wrap it in a list)")
+        self.defaults = defaults
+        self._check_hyperparameters(defaults)
+        self.state = {}
+        self.param_groups = []
+        param_groups = list(params)
+        if not param_groups:
+            raise ValueError(f"{self._name}: got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    @property
+    def _name(self):
+        return type(self).__name__
+
+    # ---- what each optimizer defines -----------------------------------------------------
+    @abc.abstractmethod
+    def _check_hyperparameters(self, group):
+        """Raise ValueError naming the argument when a hyperparameter of `group` is out of range."""
+
+    @abc.abstractmethod
+    def _update(self, param, grad, group, state):
+        """Update `param.data` in place from `grad` (an array of param's dtype), creating the
+        buffers of `state` (this parameter's dict) on its first step."""
+
+    # ---- groups --------------------------------------------------------------------------
+    def add_param_group(self, param_group):
+        """Add a dict {'params': [...], hyperparameter: value, ...}; missing hyperparameters
+        take the optimizer's defaults (as torch, e.g. to unfreeze layers while training)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{self._name}.add_param_group: expected a dict, got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError(f"{self._name}.add_param_group: the group has no 'params' entry")
+        params = param_group["params"]
+        if isinstance(params, set):
+            raise TypeError(f"{self._name}: parameters must be an ordered collection (list, tuple, "
+                            "generator), not a set, so that state_dict indices are reproducible")
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for param in params:
+            if not isinstance(param, Tensor):
+                raise TypeError(f"{self._name}: can only optimize Tensors, got {type(param).__name__}")
+            if not param.is_leaf:
+                raise ValueError(f"{self._name}: can't optimize a non-leaf Tensor (computed by "
+                                 f"{param.grad_fn!r}); optimize the leaves it was computed from")
+        group = {**self.defaults, **param_group, "params": params}
+        self._check_hyperparameters(group)
+        ids = [id(p) for p in params]
+        known = {id(p) for g in self.param_groups for p in g["params"]}
+        if len(set(ids)) != len(ids) or known.intersection(ids):
+            raise ValueError(f"{self._name}: some parameters appear more than once across parameter groups")
+        self.param_groups.append(group)
+
+    # ---- training ------------------------------------------------------------------------
+    def zero_grad(self, set_to_none=True):
+        """Forget the gradients: `grad = None` (the default, as torch 2.x), or zeros."""
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                param.grad = None if set_to_none else param.grad.detach().zero_()
+
+    def step(self, closure=None):
+        """Update every parameter whose `.grad` is not None; parameters without one are
+        skipped (no state is created). `closure`, if given, recomputes and returns the loss."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for param in group["params"]:
+                    if param.grad is None:
+                        continue
+                    state = self.state.get(param, {})
+                    self._update(param, self._grad_array(param), group, state)
+                    if state:  # SGD without momentum keeps none, as torch
+                        self.state[param] = state
+                    param._version[0] += 1
+        return loss
+
+    def _grad_array(self, param):
+        grad = param.grad.data
+        if grad.shape != param.shape:
+            raise ValueError(f"{self._name}.step: a gradient has shape {grad.shape} but its parameter "
+                             f"has shape {param.shape}")
+        return grad.astype(param.dtype, copy=False)
+
+    # ---- checkpoints ---------------------------------------------------------------------
+    def state_dict(self):
+        """{'state': {index: {name: value}}, 'param_groups': [{..., 'params': [index, ...]}]},
+        parameters numbered in group order, as torch. State Tensors are shared, not copied."""
+        index = {}
+        param_groups = []
+        for group in self.param_groups:
+            for param in group["params"]:
+                index.setdefault(id(param), len(index))
+            param_groups.append({**group, "params": [index[id(p)] for p in group["params"]]})
+        state = {index[id(param)]: dict(param_state) for param, param_state in self.state.items()}
+        return {"state": state, "param_groups": param_groups}
+
+    def load_state_dict(self, state_dict):
+        """Take hyperparameters and state from `state_dict` (as `state_dict()` returns), for
+        this optimizer's own parameters matched by position. State Tensors are copied to each
+        parameter's dtype and device."""
+        where = f"{self._name}.load_state_dict"
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            keys = sorted(map(str, state_dict)) if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError(f"{where}: expected a dict with keys 'param_groups' and 'state', got {keys}")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{where}: the state dict has {len(saved_groups)} parameter groups, this "
+                             f"optimizer has {len(self.param_groups)}")
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"{where}: parameter group {i} has {len(saved['params'])} parameters in "
+                                 f"the state dict and {len(group['params'])} in this optimizer")
+        param_of = dict(zip(itertools.chain.from_iterable(g["params"] for g in saved_groups),
+                            itertools.chain.from_iterable(g["params"] for g in self.param_groups)))
+        state = {}
+        for index, param_state in state_dict["state"].items():
+            if index not in param_of:
+                raise ValueError(f"{where}: the state dict has state for parameter {index}, which none "
+                                 "of its parameter groups lists")
+            param = param_of[index]
+            state[param] = {name: _state_value(value, param, f"{where}: state {name!r} of parameter {index}")
+                            for name, value in param_state.items()}
+        param_groups = [{**saved, "params": group["params"]} for saved, group in zip(saved_groups, self.param_groups)]
+        for group in param_groups:
+            self._check_hyperparameters(group)
+        self.state, self.param_groups = state, param_groups
+
+    def __repr__(self):
+        lines = [f"{self._name} ("]
+        for i, group in enumerate(self.param_groups):
+            settings = ", ".join(f"{k}={v}" for k, v in group.items() if k != "params")
+            lines.append(f"  group {i}: {len(group['params'])} parameters, {settings}")
+        return "\n".join(lines + [")"])
+
+
+def _state_value(value, param, what):
+    """A fresh Tensor with param's dtype and device for an array-like state value (checked
+    against param's shape); other values (the step count) as they are."""
+    if not isinstance(value, (Tensor, numpy.ndarray)):
+        return value
+    array = value.data if isinstance(value, Tensor) else value
+    if array.shape != param.shape:
+        raise ValueError(f"{what} has shape {array.shape} but the parameter has shape {param.shape}")
+    host = numpy.array(backends.get(array).to_host(array), dtype=param.dtype)
+    return Tensor._wrap(param.backend.from_host(host))
+
+
+def check_non_negative(optimizer, group, *names):
+    for name in names:
+        if not group[name] >= 0:
+            raise ValueError(f"{optimizer}: {name} must be >= 0, got {group[name]}")
+
+
+def check_fraction(optimizer, name, value):
+    """A decay rate: in [0, 1)."""
+    if not 0 <= value < 1:
+        raise ValueError(f"{optimizer}: {name} must be in [0, 1), got {value}")
