@@ -65,6 +65,7 @@ def _numeric(fn, inputs, wrt, eps):
         return numpy.concatenate([o.detach().numpy().reshape(-1) for o in outs]) if outs else numpy.zeros(0)
 
     jac = []
+    outputs = flat_output().size
     for i in wrt:
         x = inputs[i].data.reshape(-1)
         columns = []
@@ -76,7 +77,7 @@ def _numeric(fn, inputs, wrt, eps):
             minus = flat_output()
             x[j] = original
             columns.append((plus - minus) / (2 * eps))
-        jac.append(numpy.stack(columns, axis=1) if columns else numpy.zeros((0, 0)))
+        jac.append(numpy.stack(columns, axis=1) if columns else numpy.zeros((outputs, 0)))
     return jac
 
 

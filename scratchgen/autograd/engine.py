@@ -49,6 +49,8 @@ def _root_gradients(outputs, grad_outputs, caller):
     from .tensor import Tensor, ones_like
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"{caller}: got {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
     grads = []
@@ -162,5 +164,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                "compute the outputs; pass allow_unused=True to get None for it")
         if g is not None and type(key) is not Node and key._hooks:
             g = _apply_hooks(key._hooks, g)
+        if g is not None and g.dtype != inputs[i].dtype:
+            g = g.to(dtype=inputs[i].dtype)  # promotion made it wider; report it in the input's dtype
         result.append(g if g is None or create_graph else g.detach())
     return tuple(result)

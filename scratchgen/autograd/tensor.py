@@ -170,6 +170,8 @@ class Tensor:
         from .engine import _apply_hooks
         if self._hooks:
             grad = _apply_hooks(self._hooks, grad)
+        if grad.dtype != self.dtype:
+            grad = grad.to(dtype=self.dtype)  # e.g. float32 leaf used in a float64 expression
         if not create_graph:
             grad = Tensor._wrap(self.backend.owned(grad.data))
         self.grad = grad if self.grad is None else self.grad + grad

@@ -11,7 +11,10 @@ def as_tensor(value, like, op):
         return value
     xp = like.backend.xp
     if isinstance(value, numbers.Number):
-        return Tensor._wrap(xp.asarray(value, dtype=xp.result_type(like.data.dtype, value)))
+        dtype = like.data.dtype
+        if dtype.kind != "f" or isinstance(value, complex):
+            dtype = xp.result_type(dtype, value)
+        return Tensor._wrap(xp.asarray(value, dtype=dtype))
     if hasattr(value, "dtype") and hasattr(value, "shape"):
         return Tensor._wrap(xp.asarray(value))
     raise TypeError(f"{op}: expected a Tensor or a number, got {type(value).__name__}")
@@ -33,11 +36,13 @@ def normalize_dim(dim, ndim, op, arg="dim"):
 
 
 def normalize_dims(dim, ndim, op):
-    """None (all dims), an int or a sequence of ints, as a sorted tuple of non-negative dims."""
+    """None (all dims), an int or a sequence of ints, as a sorted tuple of non-negative dims.
+    A 0-d tensor accepts dim 0 or -1 (as torch) and has no axis to reduce."""
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    return tuple(sorted(normalize_dim(d, ndim, op) for d in dims))
+    dims = tuple(sorted(normalize_dim(d, ndim, op) for d in dims))
+    return dims if ndim else ()
 
 
 def broadcast_shapes(a, b, op):

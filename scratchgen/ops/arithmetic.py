@@ -1,5 +1,6 @@
 """Arithmetic: + - * / ** @, and the broadcasting pair expand / sum_to."""
 from ..autograd.function import Function
+from ..autograd.tensor import Tensor
 from ._util import as_tensor, broadcast_shapes, check_tensor
 
 
@@ -79,7 +80,8 @@ class PowScalar(Function):
 
 
 class Pow(Function):
-    """a ** b with both tensors: d/da = b a^(b-1), d/db = a^b log a (0 where a = 0, b >= 0)."""
+    """a ** b with both tensors: d/da = b a^(b-1) (0 where b = 0, as torch, even at a = 0),
+    d/db = a^b log a (0 where a = 0, b >= 0)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -92,7 +94,7 @@ class Pow(Function):
         from .unary import where
         a, b = ctx.saved_inputs
         need_a, need_b = ctx.needs_input_grad
-        ga = g * b * a ** (b - 1) if need_a else None
+        ga = where(b.detach() == 0, 0, g * b * a ** (b - 1)) if need_a else None
         gb = None
         if need_b:
             zero_base = ((a.detach() == 0) & (b.detach() >= 0))
@@ -172,14 +174,15 @@ class SumTo(Function):
 
 def _binary(function, name):
     def op(input, other):
-        from ..autograd.tensor import Tensor
         if not isinstance(input, Tensor):
             check_tensor(other, name, "other")
             input = as_tensor(input, other, name)
         other = as_tensor(other, input, name)
-        if input.shape != other.shape:
+        try:
+            return function.apply(input, other)
+        except ValueError:  # name the op and both shapes instead of NumPy's message
             broadcast_shapes(input.shape, other.shape, name)
-        return function.apply(input, other)
+            raise
     op.__name__ = name
     op.__doc__ = f"Elementwise {name} with NumPy broadcasting (torch.{name})."
     return op
@@ -197,16 +200,16 @@ def neg(input):
 
 def pow(input, exponent):
     """input ** exponent; exponent a Python number or a Tensor (torch.pow)."""
-    from ..autograd.tensor import Tensor
     if isinstance(exponent, Tensor) or not isinstance(input, Tensor):
         return _binary(Pow, "pow")(input, exponent)
     return PowScalar.apply(input, exponent=exponent)
 
 
 def matmul(input, other):
-    """Matrix product with torch.matmul's rules for 1-D operands and batch broadcasting."""
-    check_tensor(input, "matmul", "input")
-    check_tensor(other, "matmul", "other")
+    """Matrix product with torch.matmul's rules for 1-D operands and batch broadcasting.
+    One operand may be a NumPy array (as in `array @ tensor`)."""
+    like = input if isinstance(input, Tensor) else check_tensor(other, "matmul", "other")
+    input, other = as_tensor(input, like, "matmul"), as_tensor(other, like, "matmul")
     if input.ndim == 0 or other.ndim == 0:
         raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
                          f"{input.shape} and {other.shape}")
@@ -215,7 +218,8 @@ def matmul(input, other):
                          f"({input.shape[-1]} != {other.shape[0 if other.ndim == 1 else -2]})")
     a = input.unsqueeze(0) if input.ndim == 1 else input
     b = other.unsqueeze(-1) if other.ndim == 1 else other
-    broadcast_shapes(a.shape[:-2], b.shape[:-2], "matmul")
+    broadcast_shapes(a.shape[:-2], b.shape[:-2],
+                     f"matmul: batch dims of shapes {input.shape} and {other.shape}")
     out = MatMul.apply(a, b)
     if other.ndim == 1:
         out = out.squeeze(-1)

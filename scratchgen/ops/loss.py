@@ -3,21 +3,21 @@ differentiable twice with no code of its own). Names and arguments as torch.nn.f
 import math
 
 from ..autograd.tensor import Tensor
-from ._util import check_tensor
+from ._util import as_tensor, check_tensor
 from .reduction import log_softmax
 from .unary import softplus
 
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _reduce(loss, reduction, op):
+def _reduce(loss, reduction, op, allowed=REDUCTIONS):
     if reduction == "mean":
         return loss.mean()
     if reduction == "sum":
         return loss.sum()
     if reduction == "none":
         return loss
-    raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    raise ValueError(f"{op}: reduction must be one of {allowed}, got {reduction!r}")
 
 
 def _same_shape(input, target, op):
@@ -55,14 +55,20 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """-input[n, target[n]] (weighted); input holds log-probabilities with classes in dim 1."""
-    check_tensor(input, "nll_loss", "input")
-    check_tensor(target, "nll_loss", "target")
+    return _nll(input, target, weight, ignore_index, reduction, "nll_loss")
+
+
+def _nll(input, target, weight, ignore_index, reduction, op):
+    """nll_loss, with errors that name `op` (cross_entropy calls it too)."""
+    check_tensor(input, op, "input")
+    check_tensor(target, op, "target")
     labels = target.data
     if labels.dtype.kind not in "iu":
-        raise TypeError(f"nll_loss: target must hold integer class indices, got dtype {labels.dtype}")
-    if input.ndim < 1 or labels.shape != (input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()):
-        raise ValueError(f"nll_loss: input of shape {input.shape} needs target of shape "
-                         f"{input.shape[:1] + input.shape[2:]}, got {labels.shape}")
+        raise TypeError(f"{op}: target must hold integer class indices, got dtype {labels.dtype}")
+    expected = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
+    if input.ndim < 1 or labels.shape != expected:
+        raise ValueError(f"{op}: input of shape {input.shape} needs target of shape {expected}, "
+                         f"got {labels.shape}")
     classes = input.shape[1] if input.ndim > 1 else input.shape[0]
     logp = input.unsqueeze(0) if input.ndim == 1 else input
     logp = logp.permute(0, *range(2, logp.ndim), 1).reshape(-1, classes)
@@ -70,7 +76,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     flat = labels.reshape(-1)
     keep = flat != ignore_index
     if ((flat[keep] < 0) | (flat[keep] >= classes)).any():
-        raise ValueError(f"nll_loss: target values must be in [0, {classes}) (or ignore_index), got "
+        raise ValueError(f"{op}: target values must be in [0, {classes}) (or ignore_index), got "
                          f"min {int(flat[keep].min())}, max {int(flat[keep].max())}")
     safe = xp.where(keep, flat, 0)
     picked = logp[xp.arange(flat.size), safe]
@@ -79,7 +85,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     loss = -picked * w
     if reduction == "mean":
         return loss.sum() / w.sum()
-    return _reduce(loss.reshape(labels.shape), reduction, "nll_loss")
+    return _reduce(loss.reshape(labels.shape), reduction, op)
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -97,7 +103,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             target = target * (1 - label_smoothing) + label_smoothing / classes
         terms = target * logp if weight is None else target * logp * _class_shaped(weight, input)
         return _reduce(-terms.sum(class_dim), reduction, "cross_entropy")
-    loss = nll_loss(logp, target, weight, ignore_index, reduction)
+    loss = _nll(logp, target, weight, ignore_index, reduction, "cross_entropy")
     if not label_smoothing:
         return loss
     # Szegedy et al. 2016, sec. 7: mix the one-hot target with the uniform distribution
@@ -119,15 +125,30 @@ def _class_shaped(weight, input):
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """0.5 (log var + (x - mu)^2 / var) [+ 0.5 log 2 pi]; var clamped at eps in value only."""
     _same_shape(input, target, "gaussian_nll_loss")
-    check_tensor(var, "gaussian_nll_loss", "var")
-    if var.data.size and var.data.min() < 0:
-        raise ValueError("gaussian_nll_loss: var has negative entries")
+    var = _gaussian_var(var, input)
     var = var + (var.clamp(min=eps) - var).detach()
     diff = input - target
     loss = 0.5 * (var.log() + diff * diff / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction, "gaussian_nll_loss")
+
+
+def _gaussian_var(var, input):
+    """var in a shape that broadcasts against input, as torch accepts it: a float, input's shape,
+    input's shape without its last dim, or input's shape with one dim of size 1 (shared var)."""
+    if not isinstance(var, Tensor):
+        var = as_tensor(var, input, "gaussian_nll_loss").expand(input.shape)
+    if var.data.size and var.data.min() < 0:
+        raise ValueError("gaussian_nll_loss: var has negative entries")
+    if var.shape == input.shape:
+        return var
+    if var.shape == input.shape[:-1]:
+        return var.unsqueeze(-1)
+    if var.ndim != input.ndim or [v for n, v in zip(input.shape, var.shape) if n != v] != [1]:
+        raise ValueError(f"gaussian_nll_loss: var has shape {var.shape}; expected input's shape "
+                         f"{input.shape}, {input.shape[:-1]}, or {input.shape} with one dim of size 1")
+    return var
 
 
 def kl_div(input, target, reduction="mean", log_target=False):
@@ -142,5 +163,5 @@ def kl_div(input, target, reduction="mean", log_target=False):
         loss = target * ((target + zero).log() - input)
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
-    return _reduce(loss, reduction, "kl_div")
+    return _reduce(loss, reduction, "kl_div", REDUCTIONS + ("batchmean",))
 

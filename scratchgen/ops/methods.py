@@ -13,14 +13,19 @@ def _compare(op):
     """Comparisons give bool tensors outside the graph."""
     def method(self, other):
         other = other.data if isinstance(other, Tensor) else other
-        return Tensor._wrap(op(self.data, other))
+        return _bool_tensor(self, op(self.data, other))
     return method
 
 
 def _logical(op):
     def method(self, other):
-        return Tensor._wrap(op(self.data, other.data if isinstance(other, Tensor) else other))
+        return _bool_tensor(self, op(self.data, other.data if isinstance(other, Tensor) else other))
     return method
+
+
+def _bool_tensor(like, result):
+    """NumPy gives 0-d results as scalars (numpy.bool_); a Tensor holds an array."""
+    return Tensor._wrap(like.backend.xp.asarray(result))
 
 
 def _max_or_min(fn):
@@ -55,8 +60,8 @@ METHODS = {
     "squeeze": F.squeeze, "unsqueeze": F.unsqueeze, "split": F.split, "chunk": F.chunk,
     "clone": F.clone,
     "expand_as": lambda self, other: F.expand(self, other.shape),
-    "any": lambda self, dim=None: Tensor._wrap(self.data.any(axis=dim)),
-    "all": lambda self, dim=None: Tensor._wrap(self.data.all(axis=dim)),
+    "any": lambda self, dim=None: _bool_tensor(self, self.data.any(axis=dim)),
+    "all": lambda self, dim=None: _bool_tensor(self, self.data.all(axis=dim)),
 }
 
 for _name, _fn in METHODS.items():

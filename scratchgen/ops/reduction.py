@@ -63,7 +63,8 @@ def var(input, dim=None, unbiased=True, keepdim=False, correction=None):
 
 
 def std(input, dim=None, unbiased=True, keepdim=False, correction=None):
-    return var(input, dim, unbiased, keepdim, correction).sqrt()
+    check_tensor(input, "std", "input")
+    return var(input, normalize_dims(dim, input.ndim, "std"), unbiased, keepdim, correction).sqrt()
 
 
 def _extreme(input, dim, keepdim, name, pick):
@@ -79,6 +80,9 @@ def _extreme(input, dim, keepdim, name, pick):
         return PickAlong.apply(input, dims=tuple(range(x.ndim)), weights=weights,
                                values=xp.asarray(value))
     d = normalize_dim(dim, input.ndim, name)
+    if x.ndim == 0:  # torch: the single element, at index 0
+        values, indices = _extreme(input.reshape(1), 0, False, name, pick)
+        return MinMax(values.reshape(()), indices.reshape(()))
     index = pick(x, axis=d, keepdims=True)
     positions = xp.arange(x.shape[d]).reshape([-1 if i == d else 1 for i in range(x.ndim)])
     weights = (positions == index).astype(x.dtype)
@@ -98,18 +102,24 @@ def min(input, dim=None, keepdim=False):
     return _extreme(input, dim, keepdim, "min", lambda x, axis, keepdims: x.argmin(axis, keepdims=keepdims))
 
 
-def argmax(input, dim=None, keepdim=False):
-    x = check_tensor(input, "argmax", "input").data
+def _arg_extreme(input, dim, keepdim, name):
+    """Index of the first largest/smallest element: of the flattened tensor when dim is None
+    (kept as size-1 dims with keepdim, as torch), else along dim."""
+    x = check_tensor(input, name, "input").data
+    pick = getattr(x, name)
     if dim is None:
-        return Tensor._wrap(input.backend.xp.asarray(x.argmax()))
-    return Tensor._wrap(x.argmax(normalize_dim(dim, x.ndim, "argmax"), keepdims=keepdim))
+        index = pick()
+        return Tensor._wrap(input.backend.xp.asarray(index).reshape((1,) * x.ndim if keepdim else ()))
+    d = normalize_dim(dim, x.ndim, name)
+    return Tensor._wrap(input.backend.xp.asarray(pick(d if x.ndim else None, keepdims=keepdim)))
+
+
+def argmax(input, dim=None, keepdim=False):
+    return _arg_extreme(input, dim, keepdim, "argmax")
 
 
 def argmin(input, dim=None, keepdim=False):
-    x = check_tensor(input, "argmin", "input").data
-    if dim is None:
-        return Tensor._wrap(input.backend.xp.asarray(x.argmin()))
-    return Tensor._wrap(x.argmin(normalize_dim(dim, x.ndim, "argmin"), keepdims=keepdim))
+    return _arg_extreme(input, dim, keepdim, "argmin")
 
 
 class LogSumExp(Function):

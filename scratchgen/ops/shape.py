@@ -134,7 +134,7 @@ def getitem(input, index):
     """input[index]: basic slicing, integer arrays and boolean masks, as NumPy/torch."""
     index = _index_arrays(index)
     try:
-        input.data[index] if not _is_basic(index) else None
+        input.data[index]
     except IndexError as error:
         raise IndexError(f"getitem: index {index!r} is invalid for shape {input.shape}: {error}") from None
     return GetItem.apply(input, index=index)
@@ -181,6 +181,8 @@ def permute(input, *dims):
 def transpose(input, dim0, dim1):
     dims = list(range(input.ndim))
     a, b = normalize_dim(dim0, input.ndim, "transpose", "dim0"), normalize_dim(dim1, input.ndim, "transpose", "dim1")
+    if a == b:  # includes a 0-d tensor, whose only dim is 0 (or -1)
+        return input
     dims[a], dims[b] = dims[b], dims[a]
     return permute(input, dims)
 
@@ -263,6 +265,8 @@ def pad(input, pad, mode="constant", value=0.0):
                          f"({2 * input.ndim}), got {len(pad)}")
     if builtins.min(pad, default=0) < 0:
         raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
+    if not pad:
+        return input
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
@@ -272,7 +276,8 @@ def pad(input, pad, mode="constant", value=0.0):
 def to(input, device=None, dtype=None):
     out = input
     if dtype is not None and out.dtype != dtype:
-        out = Cast.apply(out, dtype=dtype) if out.requires_grad else Tensor._wrap(out.data.astype(dtype))
+        differentiable = out.requires_grad and out.backend.xp.dtype(dtype).kind == "f"
+        out = Cast.apply(out, dtype=dtype) if differentiable else Tensor._wrap(out.data.astype(dtype))
     if device is not None and device != out.device:
         out = ToDevice.apply(out, device=device)
     return out

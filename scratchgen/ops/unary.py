@@ -200,12 +200,11 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 def clamp(input, min=None, max=None):
-    """Clip to [min, max]; the gradient passes where min <= x <= max (torch's convention)."""
+    """Clip to [min, max]; the gradient passes where min <= x <= max (torch's convention).
+    With min > max every element becomes max, as in torch (and NumPy's clip)."""
     check_tensor(input, "clamp", "input")
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    if min is not None and max is not None and min > max:
-        raise ValueError(f"clamp: min ({min}) must not exceed max ({max})")
     x = input.data
     xp = input.backend.xp
     inside = xp.ones(x.shape, dtype=bool)

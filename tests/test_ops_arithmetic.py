@@ -1,0 +1,195 @@
+"""Arithmetic ops (add, sub, mul, div, neg, pow, matmul, linear), the Tensor operators that
+call them, and scalar promotion."""
+import operator
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+import scratchgen as sg
+import scratchgen.functional as F
+from oracle import check
+from strategies import (arrays, broadcastable_shapes, matmul_shapes, nonzero_arrays,
+                        positive_arrays, shapes, shapes_broadcastable_to, tensors)
+
+BINARY = {"add": (F.add, torch.add), "sub": (F.sub, torch.sub), "mul": (F.mul, torch.mul),
+          "div": (F.div, torch.div), "pow": (F.pow, torch.pow)}
+
+
+@pytest.mark.parametrize("name", BINARY)
+@given(data=st.data())
+def test_binary_op_with_broadcasting(name, data):
+    a_shape, b_shape = data.draw(broadcastable_shapes())
+    # pow with a tensor exponent needs a positive base; div a nonzero divisor
+    a = data.draw(positive_arrays(a_shape) if name == "pow" else arrays(a_shape))
+    b = data.draw(nonzero_arrays(b_shape))
+    check(*BINARY[name], [a, b])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # 0 ** -1 in the branch the mask drops
+def test_pow_with_zero_base():
+    # torch: d/da a^b = b a^(b-1), and d/db a^b = a^b log a taken as 0 where a = 0
+    base, exponent = np.array([0.0, 0.0, 2.0, 0.0]), np.array([2.0, 1.5, 0.5, 0.0])
+    check(F.pow, torch.pow, [base, exponent], gradcheck=False)
+
+
+@given(data=st.data(), exponent=st.sampled_from([0, 1, 2, 3, -1, -2, 0.5, -1.5, 2.5]))
+def test_pow_scalar_exponent(data, exponent):
+    shape = data.draw(shapes())
+    is_integer = float(exponent).is_integer()
+    x = data.draw(nonzero_arrays(shape, margin=0.3) if is_integer else positive_arrays(shape))
+    check(lambda x: F.pow(x, exponent), lambda x: torch.pow(x, exponent), [x])
+
+
+@given(x=tensors(), base=st.sampled_from([0.5, 2.0, 3]))
+def test_pow_scalar_base(x, base):
+    check(lambda x: F.pow(base, x), lambda x: torch.pow(base, x), [x])
+
+
+@given(x=tensors())
+def test_neg(x):
+    check(F.neg, torch.neg, [x])
+
+
+@given(data=st.data())
+def test_sum_to(data):
+    x = data.draw(tensors())
+    shape = data.draw(shapes_broadcastable_to(x.shape))
+    check(lambda x: F.sum_to(x, shape), lambda x: x.sum_to_size(shape), [x])
+
+
+@given(data=st.data())
+def test_matmul(data):
+    a_shape, b_shape = data.draw(matmul_shapes())
+    check(F.matmul, torch.matmul, [data.draw(arrays(a_shape)), data.draw(arrays(b_shape))])
+
+
+@given(data=st.data(), lead=st.sampled_from([(), (2,), (2, 3)]), with_bias=st.booleans())
+def test_linear(data, lead, with_bias):
+    in_features, out_features = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    x = data.draw(arrays(lead + (in_features,)))
+    weight = data.draw(arrays((out_features, in_features)))
+    bias = [data.draw(arrays((out_features,)))] if with_bias else []
+    check(F.linear, torch.nn.functional.linear, [x, weight] + bias)
+
+
+OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+             "**": operator.pow}
+
+
+@pytest.mark.parametrize("symbol", OPERATORS)
+@given(data=st.data())
+def test_operator_between_tensors(symbol, data):
+    a_shape, b_shape = data.draw(broadcastable_shapes())
+    a, b = data.draw(positive_arrays(a_shape)), data.draw(positive_arrays(b_shape))
+    check(OPERATORS[symbol], OPERATORS[symbol], [a, b])
+
+
+@pytest.mark.parametrize("symbol", OPERATORS)
+@given(data=st.data(), scalar=st.sampled_from([0.5, 2, -1.5]))
+def test_reflected_operator_with_python_scalar(symbol, data, scalar):
+    x = data.draw(positive_arrays(data.draw(shapes())))
+    op = OPERATORS[symbol]
+    scalar = abs(scalar) if symbol == "**" else scalar  # a negative base has no real power
+    check(lambda x: op(scalar, x), lambda x: op(scalar, x), [x])
+    check(lambda x: op(x, scalar), lambda x: op(x, scalar), [x])
+
+
+@pytest.mark.parametrize("symbol", OPERATORS)
+@given(data=st.data())
+def test_reflected_operator_with_numpy_array(symbol, data):
+    left_shape, right_shape = data.draw(broadcastable_shapes())
+    left, x = data.draw(positive_arrays(left_shape)), data.draw(positive_arrays(right_shape))
+    op = OPERATORS[symbol]
+    check(lambda x: op(left, x), lambda x: op(torch.tensor(left), x), [x])
+
+
+@given(data=st.data())
+def test_matmul_operator_with_numpy_array_on_either_side(data):
+    a_shape, b_shape = data.draw(matmul_shapes())
+    a, b = data.draw(arrays(a_shape)), data.draw(arrays(b_shape))
+    check(lambda b: a @ b, lambda b: torch.tensor(a) @ b, [b])
+    check(lambda a: a @ b, lambda a: a @ torch.tensor(b), [a])
+    check(operator.matmul, operator.matmul, [a, b])
+
+
+@given(x=tensors())
+def test_unary_minus(x):
+    check(operator.neg, operator.neg, [x])
+
+
+COMPARISONS = [operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne]
+
+
+@pytest.mark.parametrize("compare", COMPARISONS, ids=lambda op: op.__name__)
+@given(data=st.data())
+def test_comparison_gives_bool_tensor_outside_graph(compare, data):
+    a_shape, b_shape = data.draw(broadcastable_shapes())
+    grid = st.integers(-2, 2).map(float)  # a coarse grid, so that equal elements occur
+    a, b = data.draw(arrays(a_shape, elements=grid)), data.draw(arrays(b_shape, elements=grid))
+    check(compare, compare, [a, b])
+    check(lambda a: compare(a, 0.0), lambda a: compare(a, 0.0), [a])
+    assert not compare(sg.tensor(a, requires_grad=True), sg.tensor(b)).requires_grad
+
+
+SCALAR_OPERATORS = [operator.add, operator.sub, operator.mul, operator.truediv, operator.pow]
+
+
+@pytest.mark.parametrize("op", SCALAR_OPERATORS, ids=lambda op: op.__name__)
+def test_python_float_keeps_float32(op):
+    x = sg.tensor([1.0, 2.0])
+    assert op(x, 2.5).dtype == sg.float32
+    assert op(2.5, x).dtype == sg.float32
+
+
+@pytest.mark.parametrize("op", SCALAR_OPERATORS, ids=lambda op: op.__name__)
+def test_float32_with_float64_promotes_to_float64(op):
+    single, double = sg.tensor([1.0, 2.0]), sg.tensor([3.0, 4.0], dtype=sg.float64)
+    assert op(single, double).dtype == sg.float64
+    assert op(double, single).dtype == sg.float64
+    assert op(single, np.array([3.0, 4.0])).dtype == sg.float64
+
+
+def test_integer_tensors_stay_integer():
+    labels = sg.tensor([2, 0, 1])
+    assert labels.dtype == sg.int64
+    assert (labels + 1).dtype == sg.int64
+    assert (labels * 2).dtype == sg.int64
+    assert (labels - labels).dtype == sg.int64
+    x = sg.tensor([10.0, 20.0, 30.0], requires_grad=True)
+    picked = x[labels + 0]
+    np.testing.assert_array_equal(picked.detach().numpy(), [30.0, 10.0, 20.0])
+    assert picked.dtype == sg.float32
+
+
+def test_integer_tensor_with_python_float_follows_numpy_promotion():
+    labels = sg.tensor([1, 2])
+    assert (labels * 0.5).dtype == np.result_type(np.int64, np.float64)
+
+
+def test_add_shape_mismatch_names_op_and_shapes():
+    with pytest.raises(ValueError, match=r"add: shapes \(2, 3\) and \(4, 3\) cannot be broadcast"):
+        F.add(sg.zeros(2, 3), sg.zeros(4, 3))
+
+
+def test_matmul_shape_mismatch_names_op_and_shapes():
+    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(4, 5\) cannot be multiplied"):
+        F.matmul(sg.zeros(2, 3), sg.zeros(4, 5))
+
+
+def test_matmul_batch_mismatch_names_op_and_shapes():
+    with pytest.raises(ValueError, match=r"matmul: .*\(2, 1, 3\) and \(3, 3, 4\)"):
+        F.matmul(sg.zeros(2, 1, 3), sg.zeros(3, 3, 4))
+
+
+def test_linear_feature_mismatch_names_op_and_shapes():
+    with pytest.raises(ValueError, match=r"linear: input has 3 features but weight expects 4 "
+                                         r"\(input shape \(2, 3\), weight shape \(5, 4\)\)"):
+        F.linear(sg.zeros(2, 3), sg.zeros(5, 4))
+
+
+def test_linear_bias_mismatch_names_shapes():
+    with pytest.raises(ValueError, match=r"linear: bias has shape \(3,\), expected \(5,\)"):
+        F.linear(sg.zeros(2, 4), sg.zeros(5, 4), sg.zeros(3))

@@ -1,0 +1,284 @@
+"""Ops that move elements: reshape, view, flatten, unflatten, transpose, permute, t, expand,
+squeeze, unsqueeze, indexing, cat, stack, split, chunk, pad, one_hot, and dtype casts."""
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+from hypothesis import given
+from hypothesis import strategies as st
+
+import scratchgen as sg
+import scratchgen.functional as F
+from oracle import assert_same_tensor, check
+from strategies import (arrays, basic_indices, class_indices, dims, integer_indices, masks,
+                        same_size_shapes, shapes, tensors, with_one_unknown)
+
+
+@pytest.mark.parametrize("name", ["reshape", "view"])
+@given(data=st.data())
+def test_reshape_view(name, data):
+    x = data.draw(tensors())
+    new_shape = data.draw(same_size_shapes(x.size).flatmap(with_one_unknown))
+    check(lambda x: getattr(F, name)(x, new_shape), lambda x: x.reshape(new_shape), [x])
+    check(lambda x: getattr(x, name)(*new_shape), lambda x: getattr(x, name)(*new_shape), [x])
+
+
+@given(data=st.data())
+def test_flatten(data):
+    x = data.draw(tensors())
+    rank = max(x.ndim, 1)
+    start, end = sorted(data.draw(st.integers(0, rank - 1)) for _ in range(2))
+    start, end = (d - rank if data.draw(st.booleans()) else d for d in (start, end))  # negative dims too
+    check(lambda x: F.flatten(x, start, end), lambda x: torch.flatten(x, start, end), [x])
+
+
+@given(data=st.data())
+def test_unflatten(data):
+    x = data.draw(tensors(min_dims=1))
+    dim = data.draw(dims(x.ndim))
+    sizes = data.draw(same_size_shapes(x.shape[dim], max_dims=3).flatmap(with_one_unknown))
+    check(lambda x: F.unflatten(x, dim, sizes), lambda x: torch.unflatten(x, dim, sizes), [x])
+
+
+@given(data=st.data())
+def test_transpose(data):
+    x = data.draw(tensors())
+    dim0, dim1 = data.draw(dims(x.ndim)), data.draw(dims(x.ndim))
+    check(lambda x: F.transpose(x, dim0, dim1), lambda x: torch.transpose(x, dim0, dim1), [x])
+
+
+@given(data=st.data())
+def test_permute(data):
+    x = data.draw(tensors())
+    order = data.draw(st.permutations(range(x.ndim)))
+    order = [d - x.ndim if data.draw(st.booleans()) else d for d in order]  # negative dims too
+    check(lambda x: F.permute(x, order), lambda x: torch.permute(x, order), [x])
+    check(lambda x: x.permute(*order), lambda x: x.permute(order), [x])
+
+
+@given(data=st.data())
+def test_t(data):
+    x = data.draw(tensors(max_dims=2))
+    check(F.t, torch.t, [x])
+
+
+@given(data=st.data())
+def test_expand(data):
+    x = data.draw(tensors(max_dims=2))
+    new_dims = data.draw(st.lists(st.integers(1, 2), max_size=2))
+    kept = [data.draw(st.integers(1, 3)) if n == 1 else n for n in x.shape]
+    target = tuple(new_dims) + tuple(-1 if data.draw(st.booleans()) else n for n in kept)
+    check(lambda x: F.expand(x, target), lambda x: x.expand(target), [x])
+    check(lambda x: x.expand(*target), lambda x: x.expand(target), [x])
+
+
+@given(data=st.data(), all_dims=st.booleans())
+def test_squeeze(data, all_dims):
+    x = data.draw(tensors(max_side=2))
+    dim = None if all_dims else data.draw(dims(x.ndim))
+    check(lambda x: F.squeeze(x, dim), lambda x: torch.squeeze(x) if dim is None else torch.squeeze(x, dim),
+          [x])
+
+
+@given(data=st.data())
+def test_unsqueeze(data):
+    x = data.draw(tensors())
+    dim = data.draw(dims(x.ndim + 1))
+    check(lambda x: F.unsqueeze(x, dim), lambda x: torch.unsqueeze(x, dim), [x])
+
+
+def _torch_getitem(x, index, shape):
+    """torch has no negative slice steps; where one occurs, take the elements at the flat
+    positions NumPy's indexing picks (the gradient is then torch's scatter-add)."""
+    if not any(isinstance(p, slice) and (p.step or 1) < 0 for p in index):
+        return x[index]
+    positions = np.arange(math.prod(shape)).reshape(shape)[index]
+    return x.reshape(-1)[torch.from_numpy(positions.copy())]  # copy: torch refuses negative strides
+
+
+@given(data=st.data())
+def test_getitem_basic(data):
+    x = data.draw(tensors())
+    index = data.draw(basic_indices(x.shape))
+    check(lambda x: x[index], lambda x: _torch_getitem(x, index, x.shape), [x])
+    check(lambda x: F.getitem(x, index), lambda x: _torch_getitem(x, index, x.shape), [x])
+
+
+INTEGER_INDEXING = {  # where the integer arrays go, and which dims they index
+    "x[i]": (lambda x, i, j: x[i], (0,)),
+    "x[:, i]": (lambda x, i, j: x[:, i], (1,)),
+    "x[..., i]": (lambda x, i, j: x[..., i], (-1,)),
+    "x[i, j]": (lambda x, i, j: x[i, j], (0, 1)),
+}
+
+
+@pytest.mark.parametrize("form", INTEGER_INDEXING)
+@given(data=st.data())
+def test_getitem_integer_arrays_with_repeats(form, data):
+    index, indexed_dims = INTEGER_INDEXING[form]
+    x = data.draw(tensors(min_dims=max(d + 1 if d >= 0 else -d for d in indexed_dims)))
+    i = data.draw(integer_indices(x.shape[indexed_dims[0]]))
+    j = data.draw(integer_indices(x.shape[indexed_dims[-1]], i.shape))
+    check(lambda x, i: index(x, i, j), lambda x, i: index(x, i, torch.from_numpy(j)), [x, i])
+    check(lambda x: index(x, i, j), lambda x: index(x, torch.from_numpy(i), torch.from_numpy(j)), [x])
+
+
+@given(data=st.data())
+def test_getitem_boolean_mask(data):
+    x = data.draw(tensors(min_dims=1))
+    mask = data.draw(masks(x.shape[:data.draw(st.integers(1, x.ndim))]))
+    check(lambda x, m: x[m], lambda x, m: x[m], [x, mask])
+    check(lambda x: x[mask], lambda x: x[torch.from_numpy(mask)], [x])
+
+
+@pytest.mark.parametrize("index", [np.array([0, 5]), (0, 3), np.zeros(3, dtype=bool)], ids=repr)
+def test_getitem_with_bad_index_names_op_and_shape(index):
+    with pytest.raises(IndexError, match=r"getitem: index .* is invalid for shape \(2, 3\)"):
+        sg.zeros(2, 3)[index]
+
+
+@st.composite
+def cat_inputs(draw, same_shape=False):
+    """1 to 3 arrays that agree on every dim but one (or on every dim, for stack)."""
+    shape = draw(shapes(min_dims=1, max_elements=8))
+    dim = draw(dims(len(shape)))
+    count = draw(st.integers(1, 3))
+    sides = [shape[dim] if same_shape else draw(st.integers(1, 3)) for _ in range(count)]
+    pieces = [shape[:dim % len(shape)] + (n,) + shape[dim % len(shape) + 1:] for n in sides]
+    return dim, [draw(arrays(p)) for p in pieces]
+
+
+@given(inputs=cat_inputs())
+def test_cat(inputs):
+    dim, pieces = inputs
+    check(lambda *xs: F.cat(xs, dim), lambda *xs: torch.cat(xs, dim), pieces)
+
+
+@given(data=st.data(), inputs=cat_inputs(same_shape=True))
+def test_stack(data, inputs):
+    _, pieces = inputs
+    dim = data.draw(dims(pieces[0].ndim + 1))
+    check(lambda *xs: F.stack(xs, dim), lambda *xs: torch.stack(xs, dim), pieces)
+
+
+@st.composite
+def sections(draw, total):
+    """A list of positive sizes that add up to `total`."""
+    cuts = draw(st.lists(st.integers(1, total - 1), unique=True)) if total > 1 else []
+    edges = [0] + sorted(cuts) + [total]
+    return [b - a for a, b in zip(edges, edges[1:])]
+
+
+@given(data=st.data(), as_sizes=st.booleans())
+def test_split(data, as_sizes):
+    x = data.draw(tensors(min_dims=1))
+    dim = data.draw(dims(x.ndim))
+    n = x.shape[dim]
+    split = data.draw(sections(n)) if as_sizes else data.draw(st.integers(1, n + 1))
+    check(lambda x: F.split(x, split, dim), lambda x: torch.split(x, split, dim), [x])
+    check(lambda x: x.split(split, dim), lambda x: x.split(split, dim), [x])
+
+
+@given(data=st.data(), chunks=st.integers(1, 5))
+def test_chunk(data, chunks):
+    x = data.draw(tensors(min_dims=1))
+    dim = data.draw(dims(x.ndim))
+    check(lambda x: F.chunk(x, chunks, dim), lambda x: torch.chunk(x, chunks, dim), [x])
+
+
+@given(data=st.data(), value=st.sampled_from([0.0, -1.5]))
+def test_pad_constant(data, value):
+    x = data.draw(tensors(max_elements=12))
+    padded_dims = data.draw(st.integers(0, x.ndim))
+    widths = data.draw(st.lists(st.integers(0, 2), min_size=2 * padded_dims, max_size=2 * padded_dims))
+    check(lambda x: F.pad(x, widths, value=value), lambda x: TF.pad(x, widths, value=value), [x])
+
+
+def test_pad_rejects_odd_length():
+    with pytest.raises(ValueError, match=r"pad: expected an even number of pad values"):
+        F.pad(sg.zeros(2, 3), (1, 2, 3))
+
+
+@given(data=st.data(), extra_classes=st.integers(0, 2), inferred=st.booleans())
+def test_one_hot(data, extra_classes, inferred):
+    labels = data.draw(class_indices(data.draw(shapes(max_dims=2)), 4))
+    num_classes = -1 if inferred else int(labels.max()) + 1 + extra_classes
+    check(lambda t: F.one_hot(t, num_classes), lambda t: TF.one_hot(t, num_classes), [labels])
+
+
+def test_one_hot_out_of_range_class_is_an_error():
+    with pytest.raises(ValueError, match=r"one_hot: class values must be in \[0, 3\), got min 0, max 5"):
+        F.one_hot(sg.tensor([0, 5, 1]), 3)
+
+
+def test_one_hot_needs_integer_labels():
+    with pytest.raises(TypeError, match="one_hot: expects an integer tensor of class indices"):
+        F.one_hot(sg.tensor([0.0, 1.0]))
+
+
+@given(data=st.data())
+def test_to_float32_and_back(data):
+    x = data.draw(tensors())
+    # float32 rounding limits the finite differences: a coarser step, a looser tolerance
+    check(lambda x: F.to(x, dtype=sg.float32).to(sg.float64),
+          lambda x: x.to(torch.float32).to(torch.float64), [x], eps=1e-3, atol=1e-4)
+    check(lambda x: x.float(), lambda x: x.float(), [x], gradcheck=False, rtol=1e-6)
+
+
+@given(data=st.data())
+def test_to_integer_leaves_the_graph(data):
+    x = data.draw(tensors())
+    out = sg.tensor(x, requires_grad=True).to(sg.int64)
+    assert_same_tensor(out, torch.tensor(x).to(torch.int64))
+    assert not out.requires_grad
+
+
+def test_cat_shape_mismatch_names_op_and_shapes():
+    with pytest.raises(ValueError, match=r"cat: tensors\[1\] has shape \(2, 4\) but tensors\[0\] has "
+                                         r"shape \(3, 3\); all dims but dim=0 must match"):
+        F.cat([sg.zeros(3, 3), sg.zeros(2, 4)])
+
+
+def test_stack_shape_mismatch_names_op_and_shapes():
+    with pytest.raises(ValueError, match=r"stack: tensors\[1\] has shape \(2, 4\) but tensors\[0\] has "
+                                         r"shape \(3, 3\)"):
+        F.stack([sg.zeros(3, 3), sg.zeros(2, 4)])
+
+
+def test_reshape_to_wrong_size_names_both_shapes():
+    with pytest.raises(ValueError, match=r"reshape: cannot reshape a tensor of shape \(2, 3\) "
+                                         r"\(6 elements\) into shape \(4, 2\)"):
+        sg.zeros(2, 3).reshape(4, 2)
+
+
+def test_expand_to_incompatible_shape_names_both_shapes():
+    with pytest.raises(ValueError, match=r"expand: cannot expand shape \(2, 3\) to \(2, 4\)"):
+        sg.zeros(2, 3).expand(2, 4)
+
+
+def test_split_sizes_not_adding_up_is_an_error():
+    with pytest.raises(ValueError, match=r"split: sizes \[1, 1\] sum to 2, but dim 0 has size 3"):
+        F.split(sg.zeros(3), [1, 1])
+
+
+DIM_OPS = {
+    "transpose": lambda x: F.transpose(x, 0, 3),
+    "squeeze": lambda x: F.squeeze(x, 3),
+    "unsqueeze": lambda x: F.unsqueeze(x, 4),
+    "cat": lambda x: F.cat([x, x], 3),
+    "stack": lambda x: F.stack([x, x], 4),
+    "split": lambda x: F.split(x, 1, 3),
+    "chunk": lambda x: F.chunk(x, 2, 3),
+    "unflatten": lambda x: F.unflatten(x, 3, (1, 1)),
+    "flatten": lambda x: F.flatten(x, 0, 3),
+    "permute": lambda x: F.permute(x, (0, 1, 3)),
+}
+
+
+@pytest.mark.parametrize("name", DIM_OPS)
+def test_out_of_range_dim_is_named(name):
+    with pytest.raises(IndexError, match=rf"{name}: \w*dim\w*=\d is out of range for a tensor with "
+                                         r"\d dimensions"):
+        DIM_OPS[name](sg.zeros(2, 3, 4))
