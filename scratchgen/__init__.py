@@ -20,3 +20,4 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from . import optim
 from .serialization import load, save
 from . import nn
+from . import data

@@ -1,0 +1,221 @@
+"""MNIST (LeCun, Cortes & Burges): the four standard IDX files, found, downloaded if missing,
+verified, decoded once per process; and the pixel scalings the models of the papers use.
+
+Where `load_mnist` looks for each file, in this order (in each folder, also in its `mnist/`
+subfolder, so a folder of several datasets works too):
+
+    1. `data_dir` (the CLI's --data-dir)
+    2. $SCRATCHGEN_DATA
+    3. the cache folder, $XDG_CACHE_HOME/scratchgen/mnist (default ~/.cache/scratchgen/mnist)
+
+A file found nowhere is downloaded into the cache folder (when `download=True`), checked,
+and only then renamed into place, so a failed or interrupted download leaves nothing behind.
+Every file is checked against the md5 of its DECOMPRESSED contents: mirrors gzip the same
+bytes with different headers, so the .gz files themselves differ.
+"""
+import functools
+import hashlib
+import http.client
+import os
+import pathlib
+import sys
+import urllib.request
+from typing import NamedTuple
+
+import numpy
+
+from .. import backends
+from ..serialization import _write_atomically
+from . import idx
+from .loader import generator_from_global_seed
+
+ENV_VAR = "SCRATCHGEN_DATA"
+FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+         "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+MD5 = {"train-images-idx3-ubyte.gz": "6bbc9ace898e44ae57da46a324031adb",
+       "train-labels-idx1-ubyte.gz": "a25bea736e30d166cdddb491f175f624",
+       "t10k-images-idx3-ubyte.gz": "2646ac647ad5339dbf082846283269ea",
+       "t10k-labels-idx1-ubyte.gz": "27ae3e4e09519cfbb04c329615203637"}
+MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
+           "https://storage.googleapis.com/cvdf-datasets/mnist/")
+DOWNLOAD_TIMEOUT_S = 60
+_ALL_FILES = ", ".join(name for pair in FILES.values() for name in pair)
+
+
+class MNIST(NamedTuple):
+    """One split; unpacks as `images, labels = load_mnist("test")`. Both arrays are read-only
+    (they are shared by every caller in the process)."""
+    images: numpy.ndarray  # (N, 28, 28) uint8, 0 = background, 255 = ink
+    labels: numpy.ndarray  # (N,) int64, the digit 0-9
+
+
+def load_mnist(split="train", data_dir=None, download=True):
+    """The "train" (60,000 images) or "test" (10,000 images) split, as `MNIST(images, labels)`."""
+    if split not in FILES:
+        raise ValueError(f"load_mnist: split must be 'train' or 'test', got {split!r}")
+    images_file, labels_file = (_FileVersion.of(name, find_mnist_file(name, data_dir, download))
+                                for name in FILES[split])
+    return _decode_split(images_file, labels_file)
+
+
+# ---- finding and downloading the files --------------------------------------------------------
+def cache_dir():
+    """Where downloads go: $XDG_CACHE_HOME/scratchgen/mnist, or ~/.cache/scratchgen/mnist."""
+    cache_home = os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache"  # empty means unset (XDG spec)
+    return pathlib.Path(cache_home) / "scratchgen" / "mnist"
+
+
+def search_folders(data_dir=None):
+    """[(folder, what it is)] in lookup order: data_dir and $SCRATCHGEN_DATA (each also with its
+    mnist/ subfolder), then the cache folder."""
+    roots = [] if data_dir is None else [(pathlib.Path(data_dir), "data_dir")]
+    if os.environ.get(ENV_VAR):
+        roots.append((pathlib.Path(os.environ[ENV_VAR]), f"${ENV_VAR}"))
+    folders = [(folder, what) for root, what in roots for folder in (root, root / "mnist")]
+    return folders + [(cache_dir(), "cache")]
+
+
+def find_mnist_file(name, data_dir=None, download=True):
+    """The path of MNIST file `name`: the first of `search_folders(data_dir)` that holds it, or
+    a fresh download into `cache_dir()`."""
+    folders = search_folders(data_dir)
+    for folder, _ in folders:
+        if (folder / name).is_file():
+            return folder / name
+    looked_in = ", ".join(f"{folder} ({what})" for folder, what in folders)
+    if not download:
+        outcome = "download=False, so it was not downloaded"
+    else:
+        try:
+            return _download(name, cache_dir())
+        except _DownloadFailed as failure:
+            outcome = f"downloading it failed: {failure}"
+    raise FileNotFoundError(
+        f"load_mnist: MNIST file {name} not found; looked in {looked_in}; {outcome}. Put the MNIST files "
+        f"({_ALL_FILES}) in a folder and pass it as data_dir= (CLI: --data-dir) or set ${ENV_VAR} to it, "
+        f"or put them in {cache_dir()}")
+
+
+class _DownloadFailed(Exception):
+    pass
+
+
+def _download(name, folder):
+    """Fetch `name` from the first mirror that serves a verified copy, write it into `folder`
+    atomically, and return its path."""
+    failures = []
+    for mirror in MIRRORS:
+        url = mirror + name
+        print(f"scratchgen: downloading {url} into {folder}", file=sys.stderr)
+        try:
+            with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+                compressed = response.read()
+        except (OSError, http.client.HTTPException) as error:  # URLError and timeouts are OSErrors
+            failures.append(f"{url}: {error}")
+            continue
+        try:
+            _decode_verified(compressed, name, source=url)
+        except ValueError as error:  # the message starts with the url
+            failures.append(str(error))
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomically(folder / name, lambda file: file.write(compressed))
+        return folder / name
+    raise _DownloadFailed("; ".join(failures))
+
+
+# ---- decoding, once per process --------------------------------------------------------------
+class _FileVersion(NamedTuple):
+    """MNIST file `name` as it is on disk now, at `path` with links resolved: the in-memory cache
+    is keyed by it, so a replaced file is read again."""
+    name: str
+    path: str
+    modified_ns: int
+    size: int
+
+    @classmethod
+    def of(cls, name, path):
+        path = pathlib.Path(path).resolve()
+        stat = path.stat()
+        return cls(name, str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=None)
+def _decode_split(images_file, labels_file):
+    images = _decode_file(images_file)
+    labels = _decode_file(labels_file).astype(numpy.int64)
+    labels.flags.writeable = False
+    return MNIST(images, labels)
+
+
+def _decode_file(file):
+    with open(file.path, "rb") as handle:
+        compressed = handle.read()
+    try:
+        return _decode_verified(compressed, file.name, source=file.path)
+    except ValueError as error:
+        raise ValueError(f"{error}; delete or replace the file (a missing file is downloaded again "
+                         f"into {cache_dir()})") from None
+
+
+def _decode_verified(compressed, name, source):
+    """The array in the gzip'ed IDX bytes `compressed`, checked against MNIST file `name`'s md5."""
+    contents = idx.gunzip(compressed, source)
+    array = idx.parse(contents, source)
+    digest = hashlib.md5(contents).hexdigest()
+    if digest != MD5[name]:
+        raise ValueError(f"{source}: checksum mismatch: the md5 of its decompressed contents is {digest}, "
+                         f"the MNIST file {name} has {MD5[name]} (corrupt, or a different file)")
+    array.flags.writeable = False
+    return array
+
+
+# ---- pixel scalings ----------------------------------------------------------------------------
+def to_unit_range(images):
+    """uint8 pixels -> float32 in [0, 1] (x / 255, as torchvision's ToTensor)."""
+    return images.astype(numpy.float32) / numpy.float32(255)
+
+
+def to_tanh_range(images):
+    """uint8 pixels -> float32 in [-1, 1], the range of a tanh output (DCGAN, Radford 2015, Sec. 4)."""
+    return images.astype(numpy.float32) / numpy.float32(127.5) - numpy.float32(1)
+
+
+def binarize(images, threshold=0.5):
+    """Fixed binarisation: 1.0 where the intensity (uint8 / 255, or a float in [0, 1]) exceeds
+    `threshold`, else 0.0; float32."""
+    return (_intensity(images) > threshold).astype(numpy.float32)
+
+
+class DynamicBinarize:
+    """Dynamic binarisation (Salakhutdinov & Murray 2008; IWAE, Burda 2015): each pixel is a fresh
+    Bernoulli sample with p = its intensity, every time a batch is drawn. Use it as a
+    DataLoader `transform`; its generator state is part of the loader's state_dict."""
+
+    def __init__(self, generator=None):
+        self.generator = generator if generator is not None else generator_from_global_seed()
+
+    def __call__(self, images):
+        probability = _intensity(images)
+        uniform = self.generator.uniform(probability.shape, numpy.float32, backends.get(probability).name)
+        return (uniform < probability).astype(numpy.float32)  # P(uniform < p) = p
+
+    def state_dict(self):
+        return {"generator": self.generator.get_state()}
+
+    def load_state_dict(self, state):
+        self.generator.set_state(state["generator"])
+
+
+def _intensity(images):
+    return to_unit_range(images) if images.dtype == numpy.uint8 else images
+
+
+def flatten_images(images):
+    """(N, 28, 28) -> (N, 784), for MLPs."""
+    return images.reshape(len(images), -1)
+
+
+def add_channel_dim(images):
+    """(N, 28, 28) -> (N, 1, 28, 28), for convolutions (NCHW)."""
+    return images.reshape(len(images), 1, *images.shape[1:])
