@@ -77,27 +77,24 @@ def _softmax_dim(dim, ndim, name):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-class Softmax(_Activation):
+class _AlongDim(_Activation):
+    """Softmax and LogSoftmax: a normalisation along `dim`."""
+    settings = ("dim",)
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def function(self, input, dim):
+        name = self.along_dim.__name__
+        return self.along_dim(input, _softmax_dim(dim, input.ndim, name))
+
+
+class Softmax(_AlongDim):
     """e^x_i / sum_j e^x_j along `dim`."""
-    settings = ("dim",)
-
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
-
-    @staticmethod
-    def function(input, dim):
-        return F.softmax(input, _softmax_dim(dim, input.ndim, "softmax"))
+    along_dim = staticmethod(F.softmax)
 
 
-class LogSoftmax(_Activation):
+class LogSoftmax(_AlongDim):
     """log(softmax(x)) along `dim`, computed stably as x - logsumexp(x)."""
-    settings = ("dim",)
-
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
-
-    @staticmethod
-    def function(input, dim):
-        return F.log_softmax(input, _softmax_dim(dim, input.ndim, "log_softmax"))
+    along_dim = staticmethod(F.log_softmax)
