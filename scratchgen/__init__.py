@@ -14,10 +14,8 @@ from .functional import (abs, cat, chunk, clamp, exp, log, log1p, logsumexp, mat
                          minimum, one_hot, sigmoid, softmax, split, sqrt, stack, std, sum, tanh,
                          var, where)
 from .random import Generator, get_rng_state, manual_seed, set_rng_state
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .serialization import load, save
+from . import data, nn, optim
 
 __version__ = "0.1.0"
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from . import optim
-from .serialization import load, save
-from . import nn
-from . import data
