@@ -1,0 +1,125 @@
+"""Convolution, transposed convolution and batch norm against PyTorch's CPU kernels, at the
+shapes of the DCGAN for 28x28 MNIST (batch 64), float32, forward + backward.
+
+    python benchmarks/bench_conv.py [--repeats 20] [--threads 2]
+
+Both libraries run back to back in one process with the same thread count (this machine's
+speed drifts by up to 2x from minute to minute, see shared/PERF.md), and a 1024^3 SGEMM
+check is printed before and after the table: distrust a run whose check reads below about
+170 GFLOP/s. Each time is the median over the repeats of a forward
+pass and a backward pass to every input (seeded with a fixed random gradient).
+Prints a markdown table: op, shape, ours ms, torch ms, ratio.
+"""
+import argparse
+import os
+import statistics
+import time
+
+
+def _parse():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=2)
+    return parser.parse_args()
+
+
+ARGS = _parse()
+os.environ.setdefault("OPENBLAS_NUM_THREADS", str(ARGS.threads))  # before NumPy loads OpenBLAS
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import scratchgen as sg  # noqa: E402
+from scratchgen.ops.conv import conv2d, conv_transpose2d  # noqa: E402
+from scratchgen.ops.normalization import batch_norm  # noqa: E402
+
+# (op, shape label, our function, torch's function, input shape, weight shape)
+CASES = [
+    ("conv2d", "64x1x28x28 -> 64, k4 s2 p1", conv2d, torch.nn.functional.conv2d, (64, 1, 28, 28), (64, 1, 4, 4)),
+    ("conv2d", "64x64x14x14 -> 128, k4 s2 p1", conv2d, torch.nn.functional.conv2d, (64, 64, 14, 14), (128, 64, 4, 4)),
+    ("conv_transpose2d", "64x128x7x7 -> 64, k4 s2 p1", conv_transpose2d, torch.nn.functional.conv_transpose2d,
+     (64, 128, 7, 7), (128, 64, 4, 4)),
+    ("conv_transpose2d", "64x64x14x14 -> 1, k4 s2 p1", conv_transpose2d, torch.nn.functional.conv_transpose2d,
+     (64, 64, 14, 14), (64, 1, 4, 4)),
+]
+
+
+def median_ms(step, repeats):
+    """Median milliseconds of `step` over `repeats` runs in a row. The two libraries are timed
+    in separate blocks: each one's idle worker threads spin for a while after a call (OpenBLAS
+    for NumPy, OpenMP for PyTorch), which would steal the cores from the other if they took
+    turns call by call."""
+    step()  # warm up: allocations, first-call work
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times)
+
+
+def gemm_rate(repeats=10):
+    a = np.random.default_rng(0).standard_normal((1024, 1024)).astype(np.float32)
+    return 2 * 1024 ** 3 / median_ms(lambda: a @ a, repeats) / 1e6
+
+
+def conv_steps(ours, theirs, x_shape, w_shape):
+    rng = np.random.default_rng(0)
+    x, w = (rng.standard_normal(s).astype(np.float32) for s in (x_shape, w_shape))
+    x_ours, w_ours = sg.tensor(x, requires_grad=True), sg.tensor(w, requires_grad=True)
+    x_torch, w_torch = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    out_shape = theirs(x_torch, w_torch, stride=2, padding=1).shape
+    g = rng.standard_normal(tuple(out_shape)).astype(np.float32)
+    g_ours, g_torch = sg.tensor(g), torch.tensor(g)
+
+    def step_ours():
+        sg.grad(ours(x_ours, w_ours, stride=2, padding=1), [x_ours, w_ours], [g_ours])
+
+    def step_torch():
+        torch.autograd.grad(theirs(x_torch, w_torch, stride=2, padding=1), [x_torch, w_torch], [g_torch])
+    return step_ours, step_torch
+
+
+def batch_norm_steps(shape, conv_layout):
+    """Training-mode batch norm with affine parameters and running statistics. With
+    conv_layout the input is stored as our convolutions leave it ((C, H, W, N) memory order)."""
+    rng = np.random.default_rng(0)
+    x, g = (rng.standard_normal(shape).astype(np.float32) for _ in range(2))
+    c = shape[1]
+    if conv_layout:
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    x_ours, g_ours = sg.tensor(x, requires_grad=True), sg.tensor(g)
+    w_ours, b_ours = sg.ones(c, requires_grad=True), sg.zeros(c, requires_grad=True)
+    stats_ours = [sg.zeros(c), sg.ones(c)]
+    x_torch, g_torch = torch.tensor(x, requires_grad=True), torch.tensor(g)
+    w_torch, b_torch = torch.ones(c, requires_grad=True), torch.zeros(c, requires_grad=True)
+    stats_torch = [torch.zeros(c), torch.ones(c)]
+
+    def step_ours():
+        y = batch_norm(x_ours, *stats_ours, w_ours, b_ours, training=True)
+        sg.grad(y, [x_ours, w_ours, b_ours], [g_ours])
+
+    def step_torch():
+        y = torch.nn.functional.batch_norm(x_torch, *stats_torch, w_torch, b_torch, training=True)
+        torch.autograd.grad(y, [x_torch, w_torch, b_torch], [g_torch])
+    return step_ours, step_torch
+
+
+def main():
+    torch.set_num_threads(ARGS.threads)
+    rows = [(op, label, *conv_steps(ours, theirs, x, w)) for op, label, ours, theirs, x, w in CASES]
+    rows.append(("batch_norm", "64x128x7x7, training", *batch_norm_steps((64, 128, 7, 7), conv_layout=False)))
+    rows.append(("batch_norm", "64x128x7x7, training, input as conv2d leaves it",
+                 *batch_norm_steps((64, 128, 7, 7), conv_layout=True)))
+    print(f"threads: {ARGS.threads}; repeats: {ARGS.repeats}; forward + backward (gradients of every input)")
+    print(f"GEMM check before: {gemm_rate():.0f} GFLOP/s (1024^3 SGEMM; distrust the table below ~170)\n")
+    print("| op | shape | ours ms | torch ms | ratio |")
+    print("|---|---|---|---|---|")
+    for op, label, step_ours, step_torch in rows:
+        ours_ms, torch_ms = median_ms(step_ours, ARGS.repeats), median_ms(step_torch, ARGS.repeats)
+        print(f"| {op} | {label} | {ours_ms:.2f} | {torch_ms:.2f} | {ours_ms / torch_ms:.2f} |", flush=True)
+    print(f"\nGEMM check after: {gemm_rate():.0f} GFLOP/s")
+
+
+if __name__ == "__main__":
+    main()
