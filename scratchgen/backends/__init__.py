@@ -23,6 +23,7 @@ def for_device(device):
 def _cuda_backend():
     try:
         from . import cuda
+        cuda.xp  # imports CuPy (the module itself imports without it, for the kernel emulator)
     except ImportError as error:
         raise RuntimeError(
             "device 'cuda' needs CuPy and a GPU: pip install 'scratchgen[cuda]' "

@@ -23,6 +23,7 @@ NumPy's elementwise ops keep that order, so chained layers pass it along without
 The CUDA backend implements the same functions with the same arguments.
 """
 import ctypes
+import math
 
 import numpy as xp
 
@@ -125,7 +126,7 @@ def scatter_add_rows(values, indices, num_rows):
     the adjoint of the row gather values = table[indices]. Sorting groups equal indices so
     that one `add.reduceat` sums each group (no `add.at`)."""
     flat_indices = indices.reshape(-1)
-    rows = values.reshape(flat_indices.size, -1)
+    rows = values.reshape(flat_indices.size, math.prod(values.shape[indices.ndim:]))
     out = xp.zeros((num_rows, rows.shape[1]), dtype=values.dtype)
     if flat_indices.size:
         order = xp.argsort(flat_indices, kind="stable")

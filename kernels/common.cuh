@@ -1,0 +1,54 @@
+// Helpers shared by the kernels of this folder: grid-stride loops, warp and block reductions.
+// Every function here is plain CUDA C++ that the CPU emulator (emulator/) also compiles.
+#pragma once
+
+// A grid-stride loop visits every index below n with any grid size: thread t of the grid
+// takes t, t + (threads in the grid), t + 2 * (threads in the grid), ...
+//     for (long long i = grid_thread_index(); i < n; i += grid_thread_count())
+__device__ __forceinline__ long long grid_thread_index() {
+    return (long long)blockIdx.x * blockDim.x + threadIdx.x;
+}
+
+__device__ __forceinline__ long long grid_thread_count() {
+    return (long long)gridDim.x * blockDim.x;
+}
+
+// Kernels that give each row to one warp: warp w of block b takes row b * (warps per block) + w.
+__device__ __forceinline__ int warp_row() {
+    return (int)(blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32);
+}
+
+// -inf as a bit pattern: NVRTC has no <cmath>, so no INFINITY macro.
+__device__ __forceinline__ float negative_infinity() {
+    return __int_as_float(0xff800000);
+}
+
+// The smallest positive normal float (FLT_MIN), for clamping before a logarithm.
+__device__ __forceinline__ float smallest_normal_float() {
+    return __int_as_float(0x00800000);
+}
+
+// Sum of v over the 32 lanes of a warp, returned to every lane: a butterfly of shuffles in
+// which lane l adds the value of lane l ^ offset, for offset 16, 8, 4, 2, 1.
+__device__ __forceinline__ float warp_sum(float v) {
+    for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffff, v, offset);
+    return v;
+}
+
+// Sum of v over all threads of a block (blockDim.x a multiple of 32, blockDim.y = blockDim.z = 1),
+// returned to every thread. Each warp sums its lanes; shared memory `warp_totals` holds one
+// total per warp (at most 32 warps); warp 0 sums those and publishes the result in `block_total`.
+__device__ float block_sum(float v) {
+    __shared__ float warp_totals[32];
+    __shared__ float block_total;
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    v = warp_sum(v);
+    if (lane == 0) warp_totals[warp] = v;
+    __syncthreads();
+    if (warp == 0) {
+        v = warp_sum(lane < (int)blockDim.x / 32 ? warp_totals[lane] : 0.0f);
+        if (lane == 0) block_total = v;
+    }
+    __syncthreads();
+    return block_total;
+}

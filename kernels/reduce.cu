@@ -1,0 +1,44 @@
+// Sum (or mean, with scale = 1 / length) along one axis of a contiguous float32 array viewed
+// as (outer, length, inner): out[o, i] = scale * sum_k x[o, k, i].
+#include "common.cuh"
+
+// inner == 1 (the last axis): a grid of one block per row of `length` contiguous values.
+// Thread t adds elements t, t + blockDim.x, ... (coalesced), then the block combines its
+// threads' partial sums with warp shuffles and a 32-entry shared-memory stage (block_sum in
+// common.cuh).
+extern "C" __global__ void sum_last_axis(const float* __restrict__ x, float* __restrict__ out, int length,
+                                         float scale) {
+    const int row = blockIdx.x;
+    const float* in = x + (long long)row * length;
+    float partial = 0.0f;
+#pragma unroll 4
+    for (int k = threadIdx.x; k < length; k += blockDim.x) partial += in[k];
+    const float total = block_sum(partial);
+    if (threadIdx.x == 0) out[row] = total * scale;
+}
+
+// inner > 1: out[chunk, o, i] = scale * the sum over rows k of one chunk of the length axis.
+// Mapping: blocks of 32 x 8 threads; grid (column blocks * outer, chunks). Block x takes the 32
+// neighbouring columns i of column block x % column_blocks at outer index x / column_blocks,
+// so a warp reads 32 consecutive values of a row (coalesced); its 8 warps take rows
+// first + threadIdx.y, first + threadIdx.y + 8, ... of chunk blockIdx.y. Shared memory holds
+// the 8 warps' partial sums of the 32 columns; warp 0 adds them. With more than one chunk the
+// caller adds the chunks' sums with a second launch (outer = 1, length = chunks).
+extern "C" __global__ void sum_inner_axis(const float* __restrict__ x, float* __restrict__ out, int outer, int length,
+                                          int inner, int rows_per_chunk, float scale) {
+    __shared__ float warp_sums[8][32];
+    const int column_blocks = (inner + 31) / 32;
+    const int o = blockIdx.x / column_blocks, i = blockIdx.x % column_blocks * 32 + threadIdx.x;
+    const int first = blockIdx.y * rows_per_chunk, last = min(length, first + rows_per_chunk);
+    float total = 0.0f;
+    if (i < inner) {
+#pragma unroll 4
+        for (int k = first + threadIdx.y; k < last; k += 8) total += x[((long long)o * length + k) * inner + i];
+    }
+    warp_sums[threadIdx.y][threadIdx.x] = total;
+    __syncthreads();
+    if (threadIdx.y == 0 && i < inner) {
+        for (int w = 1; w < 8; ++w) total += warp_sums[w][threadIdx.x];
+        out[((long long)blockIdx.y * outer + o) * inner + i] = total * scale;
+    }
+}

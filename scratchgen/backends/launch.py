@@ -1,0 +1,215 @@
+"""The one way to run a kernel of kernels/*.cu:
+
+    launch("softmax_rows", grid=(blocks,), block=(256,), args=(x, y, rows, cols))
+
+On CuPy arrays the kernel runs on the GPU (cupy.RawModule); on NumPy arrays it runs on the
+CPU emulator (kernels/emulator), which is how CI tests every kernel without a GPU. Each
+source file is compiled once per process, on first use; the emulator also keeps its builds
+in a cache directory keyed by the source's hash.
+
+Arguments follow the kernel's C signature, which is read from the source: an array (or None,
+a null pointer) for each pointer parameter, of the pointee's dtype and C-contiguous; a Python
+or NumPy number for each scalar parameter, converted to the parameter's C type.
+"""
+import ctypes
+import functools
+import importlib.util
+import pathlib
+import re
+from dataclasses import dataclass
+
+import numpy
+
+KERNELS_DIR = pathlib.Path(__file__).resolve().parents[2] / "kernels"
+MAX_THREADS_PER_BLOCK = 1024
+MAX_DYNAMIC_SHARED_MEMORY = 48 * 1024
+
+# C parameter types a kernel may use, and their NumPy dtypes.
+C_TYPES = {"float": numpy.float32, "double": numpy.float64, "int": numpy.int32, "unsigned int": numpy.uint32,
+           "long long": numpy.int64, "unsigned long long": numpy.uint64}
+
+_KERNEL = re.compile(r'extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?(\w+)\s*\(([^)]*)\)')
+_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"\s*$', re.M)
+_PRAGMA_ONCE = re.compile(r"^\s*#\s*pragma\s+once\s*$", re.M)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    c_type: str      # "float", "long long", ...
+    pointer: bool
+    const: bool      # a pointer to const: the kernel only reads it
+
+    @property
+    def dtype(self):
+        return numpy.dtype(C_TYPES[self.c_type])
+
+
+@dataclass(frozen=True)
+class Kernel:
+    name: str
+    path: pathlib.Path
+    parameters: tuple
+
+
+def _parse_parameter(text, kernel, path):
+    words = text.replace("*", " * ").replace("__restrict__", " ").split()
+    if len(words) < 2:
+        raise ValueError(f"{path.name}: kernel {kernel}: cannot read parameter {text.strip()!r}")
+    name, pointer, const = words[-1], "*" in words, "const" in words
+    c_type = " ".join(w for w in words[:-1] if w not in ("*", "const"))
+    if c_type not in C_TYPES or words.count("*") > 1:
+        raise ValueError(f"{path.name}: kernel {kernel}: parameter {text.strip()!r} has type {c_type!r}; "
+                         f"kernels take these types or single pointers to them: {', '.join(C_TYPES)}")
+    return Parameter(name, c_type, pointer, const)
+
+
+def kernel_files():
+    return sorted(KERNELS_DIR.glob("*.cu"))
+
+
+@functools.cache
+def kernels():
+    """Every kernel of kernels/*.cu by name, with its parsed signature."""
+    found = {}
+    for path in kernel_files():
+        for match in _KERNEL.finditer(path.read_text()):
+            name, parameter_list = match.groups()
+            if name in found:
+                raise ValueError(f"kernel {name} is defined in both {found[name].path.name} and {path.name}")
+            parameters = tuple(_parse_parameter(p, name, path) for p in parameter_list.split(","))
+            found[name] = Kernel(name, path, parameters)
+    return found
+
+
+def kernel_source(path):
+    """The text of a kernel file with its local `#include "x.cuh"` headers inlined (each once)
+    and #line directives, so that messages point into the original files. CuPy's compile
+    cache and the emulator's are keyed by this text, so editing a header recompiles."""
+    return _expand_includes(pathlib.Path(path), set())
+
+
+def _expand_includes(file, seen):
+    text = _PRAGMA_ONCE.sub("", file.read_text())
+
+    def include(match):
+        header = file.parent / match.group(1)
+        if header in seen:
+            return ""
+        seen.add(header)
+        next_line = text.count("\n", 0, match.end()) + 2
+        return f'{_expand_includes(header, seen)}\n#line {next_line} "{file.name}"'
+    return f'#line 1 "{file.name}"\n' + _INCLUDE.sub(include, text)
+
+
+def launch(kernel_name, grid, block, args, shared_mem=0):
+    """Run `kernel_name` over `grid` blocks of `block` threads (tuples of 1 to 3 ints, x first)
+    with `shared_mem` bytes of dynamic shared memory per block, on the arrays' device."""
+    kernel = kernels().get(kernel_name)
+    if kernel is None:
+        raise ValueError(f"launch: no kernel named {kernel_name!r} in {KERNELS_DIR}")
+    grid, block = _dims(kernel_name, "grid", grid), _dims(kernel_name, "block", block)
+    if block[0] * block[1] * block[2] > MAX_THREADS_PER_BLOCK:
+        raise ValueError(f"launch {kernel_name}: a block holds at most {MAX_THREADS_PER_BLOCK} threads, got {block}")
+    if not 0 <= shared_mem <= MAX_DYNAMIC_SHARED_MEMORY:
+        raise ValueError(f"launch {kernel_name}: shared_mem must be in [0, {MAX_DYNAMIC_SHARED_MEMORY}] bytes, "
+                         f"got {shared_mem}")
+    if len(args) != len(kernel.parameters):
+        raise TypeError(f"launch {kernel_name}: takes {len(kernel.parameters)} arguments "
+                        f"({', '.join(p.name for p in kernel.parameters)}), got {len(args)}")
+    on_gpu = _on_gpu(kernel_name, kernel.parameters, args)
+    values = [_convert(kernel_name, p, a) for p, a in zip(kernel.parameters, args)]
+    if on_gpu:
+        _gpu_module(kernel.path).get_function(kernel_name)(grid, block, tuple(values), shared_mem=shared_mem)
+    else:
+        arguments = [_ctypes_value(p, v) for p, v in zip(kernel.parameters, values)]
+        emulated_module(kernel.path).launch(kernel_name, grid, block, shared_mem, arguments)
+
+
+def array_module(array):
+    """numpy for a NumPy array, cupy for a CuPy array (as cupy.get_array_module)."""
+    if isinstance(array, numpy.ndarray):
+        return numpy
+    import cupy
+    return cupy
+
+
+def multiprocessor_count(array):
+    """Streaming multiprocessors of the GPU holding `array`; 1 for the emulator, which runs
+    one block at a time. Callers size grid-stride launches with it."""
+    return 1 if isinstance(array, numpy.ndarray) else _gpu_multiprocessors(array.device.id)
+
+
+@functools.cache
+def _gpu_multiprocessors(device_id):
+    import cupy
+    return cupy.cuda.Device(device_id).attributes["MultiProcessorCount"]
+
+
+def _dims(kernel_name, what, dims):
+    dims = tuple(int(d) for d in (dims if isinstance(dims, (tuple, list)) else (dims,)))
+    if not 1 <= len(dims) <= 3 or min(dims) < 1:
+        raise ValueError(f"launch {kernel_name}: {what} must be 1 to 3 positive ints, got {dims}")
+    return dims + (1,) * (3 - len(dims))
+
+
+def _on_gpu(kernel_name, parameters, args):
+    """Whether the array arguments are CuPy arrays (True) or NumPy arrays (False); never mixed."""
+    kinds = {isinstance(a, numpy.ndarray) for p, a in zip(parameters, args) if p.pointer and a is not None}
+    if len(kinds) != 1:
+        raise TypeError(f"launch {kernel_name}: the array arguments must be all NumPy arrays (emulator) or all "
+                        f"CuPy arrays (GPU), got {[type(a).__name__ for a in args]}")
+    return kinds == {False}
+
+
+def _convert(kernel_name, parameter, value):
+    """The argument as the kernel receives it: a checked array, or a NumPy scalar of the C type."""
+    where = f"launch {kernel_name}: argument {parameter.name}"
+    if not parameter.pointer:
+        if isinstance(value, (numpy.ndarray, type(None))) or hasattr(value, "__cuda_array_interface__"):
+            raise TypeError(f"{where} is a {parameter.c_type}, got {type(value).__name__}")
+        try:
+            return parameter.dtype.type(value)
+        except OverflowError:
+            raise ValueError(f"{where}: {value} does not fit a {parameter.c_type}") from None
+    if value is None:
+        return None
+    if value.dtype != parameter.dtype:
+        raise TypeError(f"{where} must be a {parameter.dtype} array ({parameter.c_type}*), got {value.dtype}")
+    if not value.flags.c_contiguous:
+        raise ValueError(f"{where} must be C-contiguous, got strides {value.strides} for shape {value.shape}")
+    if not parameter.const and isinstance(value, numpy.ndarray) and not value.flags.writeable:
+        raise ValueError(f"{where} is written by the kernel, but the array is read-only")
+    return value
+
+
+def _ctypes_value(parameter, value):
+    if parameter.pointer:
+        return ctypes.c_void_p(None if value is None else value.ctypes.data)
+    return numpy.ctypeslib.as_ctypes_type(parameter.dtype)(value.item())
+
+
+@functools.cache
+def _gpu_module(path):
+    import cupy
+    return cupy.RawModule(code=kernel_source(path), options=("-std=c++17",))
+
+
+@functools.cache
+def emulator_module():
+    spec = importlib.util.spec_from_file_location("scratchgen_kernel_emulator", KERNELS_DIR / "emulator" / "emulator.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@functools.cache
+def emulated_module(path):
+    names = [k.name for k in kernels().values() if k.path == path]
+    module = emulator_module().load(kernel_source(path), path.name, names)
+    for name in names:
+        expected = [p.dtype.itemsize if not p.pointer else ctypes.sizeof(ctypes.c_void_p) for p in kernels()[name].parameters]
+        if module.parameter_sizes(name) != expected:
+            raise RuntimeError(f"launch: kernel {name}: parameter sizes {module.parameter_sizes(name)} as compiled "
+                               f"differ from {expected} as parsed from {path.name}")
+    return module

@@ -1,0 +1,122 @@
+"""Every kernels/*.cu file compiles for the GPU with nvcc (-ptx) and with NVRTC (what CuPy uses
+at run time), and for the CPU emulator with g++; and the emulator part of test_kernels.py runs
+clean under AddressSanitizer, which names the kernel of any out-of-bounds access.
+
+The GPU compilers need no GPU: nvcc where it is on the PATH, NVRTC where CuPy and the
+nvidia-cuda-nvrtc wheel are installed (pip install 'scratchgen[cuda]')."""
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from scratchgen.backends import launch
+
+TESTS = pathlib.Path(__file__).resolve().parent
+KERNEL_FILES = launch.kernel_files()
+GPU_ARCH = "compute_90"  # Hopper's virtual architecture: the PTX any H100 or H200 runs
+
+
+def kernels_in(path):
+    return sorted(k.name for k in launch.kernels().values() if k.path == path)
+
+
+def ptx_entries(ptx):
+    return sorted(re.findall(r"\.entry\s+(\w+)", ptx))
+
+
+def test_every_kernel_file_defines_kernels():
+    assert KERNEL_FILES, f"no .cu files in {launch.KERNELS_DIR}"
+    for path in KERNEL_FILES:
+        assert kernels_in(path), f"{path.name} defines no extern \"C\" __global__ kernel"
+
+
+@pytest.mark.parametrize("path", KERNEL_FILES, ids=lambda p: p.name)
+def test_nvcc_compiles_to_ptx(path, tmp_path):
+    nvcc = shutil.which("nvcc")
+    if nvcc is None:
+        pytest.skip("nvcc is not on the PATH (the CUDA toolkit is not installed here)")
+    out = tmp_path / f"{path.stem}.ptx"
+    result = subprocess.run([nvcc, "-ptx", f"-arch={GPU_ARCH}", "-std=c++17", "--Werror", "all-warnings",
+                             str(path), "-o", str(out)], capture_output=True, text=True)
+    assert result.returncode == 0, f"nvcc failed on {path.name}:\n{result.stderr}"
+    assert ptx_entries(out.read_text()) == kernels_in(path)
+
+
+@pytest.mark.parametrize("path", KERNEL_FILES, ids=lambda p: p.name)
+def test_nvrtc_compiles_to_ptx(path):
+    nvrtc = pytest.importorskip("cupy_backends.cuda.libs.nvrtc",
+                                reason="CuPy is not installed (pip install 'scratchgen[cuda]')")
+    program = nvrtc.createProgram(launch.kernel_source(path), path.name, [], [])
+    try:
+        nvrtc.compileProgram(program, [f"-arch={GPU_ARCH}", "-std=c++17"])
+    except nvrtc.NVRTCError as error:
+        pytest.fail(f"NVRTC failed on {path.name}: {error}\n{nvrtc.getProgramLog(program)}")
+    assert ptx_entries(nvrtc.getPTX(program).decode()) == kernels_in(path)
+
+
+@pytest.mark.parametrize("path", KERNEL_FILES, ids=lambda p: p.name)
+def test_emulator_builds_with_the_parsed_signatures(path):
+    """g++ builds the file; launch.py checks each parameter's size against its parsed type."""
+    module = launch.emulated_module(path)
+    assert sorted(module.entries) == kernels_in(path)
+
+
+def _asan_environment():
+    runtime = launch.emulator_module().address_sanitizer_runtime()
+    if runtime is None:
+        pytest.skip("the C++ compiler has no AddressSanitizer runtime (libasan)")
+    return os.environ | {"LD_PRELOAD": str(runtime), "ASAN_OPTIONS": "detect_leaks=0",
+                         "SCRATCHGEN_EMULATOR_SANITIZE": "address", "SCRATCHGEN_EMULATOR_TRACE": "1"}
+
+
+def _launched(output):
+    return re.findall(r"emulator: launch (\w+)", output)
+
+
+def _report(output, lines=60):
+    launched = _launched(output)
+    last = f"last kernel launched: {launched[-1]}\n" if launched else "no kernel was launched\n"
+    return last + "\n".join(output.splitlines()[-lines:])
+
+
+def test_every_kernel_runs_clean_under_address_sanitizer():
+    """The emulator cases of test_kernels.py (two examples per test) with every library built
+    with -fsanitize=address: an out-of-bounds index in any kernel aborts the run with a report
+    that names the kernel, and every kernel must have been launched."""
+    result = subprocess.run([sys.executable, "-m", "pytest", str(TESTS / "test_kernels.py"), "-k", "emulator",
+                             "-q", "-x", "-s", "-p", "no:cacheprovider"],
+                            env=_asan_environment(), cwd=TESTS.parent, capture_output=True, text=True, timeout=900)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"test_kernels.py failed under AddressSanitizer:\n{_report(output)}"
+    missing = set(launch.kernels()) - set(_launched(output))
+    assert not missing, f"kernels never launched under AddressSanitizer: {sorted(missing)}"
+
+
+PLANTED_BUG = r'''
+import ctypes
+import numpy
+from scratchgen.backends import launch
+
+SOURCE = """
+extern "C" __global__ void planted_out_of_bounds(float* x, int n) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i <= n) x[i] = 1.0f;  // the bug: i == n is one past the end
+}
+"""
+module = launch.emulator_module().load(SOURCE, "planted.cu", ["planted_out_of_bounds"])
+x = numpy.zeros(40, dtype=numpy.float32)
+module.launch("planted_out_of_bounds", (2, 1, 1), (32, 1, 1), 0, [ctypes.c_void_p(x.ctypes.data), ctypes.c_int(40)])
+'''
+
+
+def test_address_sanitizer_names_the_kernel_of_an_out_of_bounds_write():
+    """The check above can fail: a kernel that writes one element past its array is caught."""
+    result = subprocess.run([sys.executable, "-c", PLANTED_BUG], env=_asan_environment(), cwd=TESTS.parent,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0, "the out-of-bounds write went unnoticed"
+    assert re.search(r"SUMMARY: AddressSanitizer: heap-buffer-overflow .* in planted_out_of_bounds", result.stderr), \
+        result.stderr[-3000:]

@@ -1,0 +1,602 @@
+"""Every kernel of kernels/*.cu, through scratchgen/backends/cuda.py, against a NumPy or
+PyTorch (CPU, float64) reference on hypothesis-drawn shapes, including sizes that are not
+multiples of the block or tile sizes. Each test runs on the CPU emulator and, where a GPU and
+CuPy are present, on the GPU (the `device` parameter). The last part checks the emulator's
+own semantics: warp shuffles, barriers, shared memory and its error reports."""
+import ctypes
+import os
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+from numpy.testing import assert_allclose
+
+from scratchgen.backends import cuda, im2col as numpy_im2col, launch, numpy as numpy_backend
+
+
+def _gpu_missing():
+    """Why the GPU cases cannot run here, or None if they can."""
+    try:
+        import cupy
+    except ImportError:
+        return "CuPy is not installed (pip install 'scratchgen[cuda]')"
+    try:
+        return None if cupy.cuda.runtime.getDeviceCount() > 0 else "no CUDA device"
+    except cupy.cuda.runtime.CUDARuntimeError as error:
+        return f"no usable CUDA device ({error})"
+
+
+DEVICES = [pytest.param("emulator"),
+           pytest.param("gpu", marks=pytest.mark.skipif(_gpu_missing() is not None,
+                                                         reason=f"GPU cases: {_gpu_missing()}"))]
+on_every_device = pytest.mark.parametrize("device", DEVICES)
+
+# Under AddressSanitizer (test_kernel_compile.py runs this file so) two examples per test suffice.
+few_under_asan = settings(max_examples=2) if os.environ.get("SCRATCHGEN_EMULATOR_SANITIZE") == "address" else settings()
+
+RTOL, ATOL = 2e-5, 2e-6  # float32 kernels against float64 references
+
+
+def put(device, array, dtype=np.float32):
+    """A copy of a NumPy array on `device`, as `dtype`."""
+    array = np.array(array, dtype=dtype)
+    if device == "emulator":
+        return array
+    import cupy
+    return cupy.asarray(array)
+
+
+def get(array):
+    return array if isinstance(array, np.ndarray) else array.get()
+
+
+def random_arrays(data, *shapes, low=-3.0, high=3.0):
+    """float32 arrays of uniform values, from a seed that hypothesis draws."""
+    return seeded_arrays(data.draw(st.integers(0, 2 ** 32 - 1), label="seed"), *shapes, low=low, high=high)
+
+
+def seeded_arrays(seed, *shapes, low=-3.0, high=3.0):
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(low, high, shape).astype(np.float32) for shape in shapes]
+
+
+@st.composite
+def small_shapes(draw, min_dims=1, max_dims=3, max_side=40, max_elements=3000):
+    """A shape of sides up to max_side and at most max_elements elements (each side drawn
+    within what the budget leaves), so that the emulator stays fast."""
+    shape, budget = [], max_elements
+    for _ in range(draw(st.integers(min_dims, max_dims))):
+        side = draw(st.integers(1, max(1, min(max_side, budget))))
+        shape.append(side)
+        budget //= side
+    return tuple(shape)
+
+
+def close(actual, expected, rtol=RTOL, atol=ATOL):
+    assert_allclose(get(actual), np.asarray(expected), rtol=rtol, atol=atol)
+
+
+# ---- softmax family
+
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_softmax_and_log_softmax_match_numpy_backend(device, data):
+    shape = data.draw(small_shapes())
+    (x,) = random_arrays(data, shape, low=-20, high=20)
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    close(cuda.softmax(put(device, x), axis), numpy_backend.softmax(x.astype(np.float64), axis))
+    close(cuda.log_softmax(put(device, x), axis), numpy_backend.log_softmax(x.astype(np.float64), axis), atol=1e-5)
+
+
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_logsumexp_over_any_axes_matches_numpy_backend(device, data):
+    shape = data.draw(small_shapes(0, 3, max_side=12))
+    (x,) = random_arrays(data, shape, low=-20, high=20)
+    axes = tuple(sorted(data.draw(st.sets(st.integers(0, len(shape) - 1))))) if shape else ()
+    keepdims = data.draw(st.booleans())
+    expected = numpy_backend.logsumexp(x.astype(np.float64), axes, keepdims)
+    close(cuda.logsumexp(put(device, x), axes, keepdims), expected, atol=1e-5)
+
+
+@on_every_device
+def test_softmax_family_handles_infinite_logits(device):
+    inf = np.inf
+    x = np.array([[-inf, -inf, -inf], [0.0, -inf, 1.0], [2.0, inf, 0.0]], dtype=np.float32)
+    lse = get(cuda.logsumexp(put(device, x), (1,), False))
+    assert lse[0] == -inf and lse[2] == inf and np.isclose(lse[1], np.log(1 + np.e))
+    soft = get(cuda.softmax(put(device, x[1:2]), 1))
+    close(soft, [[1 / (1 + np.e), 0.0, np.e / (1 + np.e)]])
+
+
+# ---- activations
+
+ACTIVATION_CASES = {
+    "relu": ((), lambda x: torch.relu(x)),
+    "leaky_relu": ((0.2,), lambda x: torch.nn.functional.leaky_relu(x, 0.2)),
+    "tanh": ((), torch.tanh),
+    "sigmoid": ((), torch.sigmoid),
+    "softplus": ((2.0, 3.0), lambda x: torch.nn.functional.softplus(x, beta=2.0, threshold=3.0)),
+}
+
+
+@on_every_device
+@pytest.mark.parametrize("function", cuda.ACTIVATIONS)
+@few_under_asan
+@given(st.data())
+def test_activation_and_its_gradient_match_torch(device, function, data):
+    params, reference = ACTIVATION_CASES[function]
+    shape = data.draw(small_shapes(max_side=30))
+    x, grad = random_arrays(data, shape, shape, low=-4, high=4)
+    x_torch = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    y_torch = reference(x_torch)
+    (grad_torch,) = torch.autograd.grad(y_torch, x_torch, torch.tensor(grad, dtype=torch.float64))
+    close(cuda.activation(function, put(device, x), *params), y_torch.detach().numpy())
+    close(cuda.activation_backward(function, put(device, x), put(device, grad), *params), grad_torch.numpy())
+
+
+@on_every_device
+def test_sigmoid_is_stable_for_large_inputs(device):
+    """No overflow to NaN; values stay normal floats (a GPU flushes subnormal results of expf to 0)."""
+    x = np.array([-200.0, -80.0, 0.0, 80.0, 200.0], dtype=np.float32)
+    close(cuda.sigmoid(put(device, x)), numpy_backend.sigmoid(x.astype(np.float64)), atol=1e-44)
+
+
+# ---- sums along an axis
+
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_sum_and_mean_along_an_axis_match_numpy(device, data):
+    shape = data.draw(small_shapes(1, 3, max_side=700))
+    (x,) = random_arrays(data, shape)
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    keepdims = data.draw(st.booleans())
+    close(cuda.sum_axis(put(device, x), axis, keepdims), x.astype(np.float64).sum(axis, keepdims=keepdims), atol=1e-4)
+    close(cuda.mean_axis(put(device, x), axis, keepdims), x.astype(np.float64).mean(axis, keepdims=keepdims))
+
+
+# ---- tiled GEMM
+
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_tiled_sgemm_matches_float64_matmul(device, data):
+    m, k, n = (data.draw(st.integers(1, 150), label=side) for side in "mkn")
+    a, b = random_arrays(data, (m, k), (k, n))
+    if data.draw(st.booleans(), label="A at an address 4 bytes off 16-byte alignment"):
+        buffer = np.empty(a.size + 1, dtype=np.float32)
+        buffer[1:] = a.ravel()
+        a = buffer[1:].reshape(m, k)
+    close(cuda.sgemm(put(device, a), put(device, b)), a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
+
+
+# ---- im2col / col2im, direct convolution
+
+@st.composite
+def convolution_geometry(draw):
+    """(image shape, kernel_size, stride, padding, dilation, grid) in backends/im2col.py's form,
+    1-D (H = kh = 1) or 2-D; the grid is the full one or smaller (as conv_transpose uses)."""
+    one_d = draw(st.booleans())
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    sizes, kernel, stride, padding, dilation, grid = [], [], [], [], [], []
+    for axis in range(2):
+        if axis == 0 and one_d:
+            sizes.append(1), kernel.append(1), stride.append(1), padding.append((0, 0)), dilation.append(1), grid.append(1)
+            continue
+        k, s, d = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+        before, after = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+        size = draw(st.integers(max(1, d * (k - 1) + 1 - before - after), 9))
+        full = (size + before + after - d * (k - 1) - 1) // s + 1
+        sizes.append(size), kernel.append(k), stride.append(s), padding.append((before, after))
+        dilation.append(d), grid.append(draw(st.integers(1, full)))
+    return (n, c, *sizes), tuple(kernel), tuple(stride), tuple(padding), tuple(dilation), tuple(grid)
+
+
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_im2col_and_col2im_match_numpy_backend(device, data):
+    shape, *geometry = data.draw(convolution_geometry())
+    (x,) = random_arrays(data, shape)
+    expected_cols = numpy_im2col.im2col(x, *geometry)
+    close(cuda.im2col(put(device, x), *geometry), expected_cols, atol=0)
+    (cols,) = random_arrays(data, expected_cols.shape)
+    close(cuda.col2im(put(device, cols), shape, *geometry), numpy_im2col.col2im(cols, shape, *geometry), atol=1e-5)
+
+
+@on_every_device
+def test_im2col_reads_a_batch_last_view_in_place(device):
+    x = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(3, 4, 5, 2).transpose(3, 0, 1, 2)
+    geometry = ((2, 2), (1, 1), ((0, 0), (0, 0)), (1, 1), (3, 4))
+    image = put(device, np.ascontiguousarray(x.transpose(1, 2, 3, 0))).transpose(3, 0, 1, 2)
+    close(cuda.im2col(image, *geometry), numpy_im2col.im2col(x, *geometry), atol=0)
+
+
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_direct_conv2d_matches_torch(device, data):
+    n, c, o = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 5)), data.draw(st.integers(1, 11))
+    kh, kw = data.draw(st.integers(1, 5)), data.draw(st.integers(1, 5))
+    stride, padding, dilation = (data.draw(st.tuples(st.integers(low, high), st.integers(low, high)))
+                                 for low, high in ((1, 2), (0, 2), (1, 2)))
+    h = data.draw(st.integers(max(1, dilation[0] * (kh - 1) + 1 - 2 * padding[0]), 20))
+    w = data.draw(st.integers(max(1, dilation[1] * (kw - 1) + 1 - 2 * padding[1]), 20))
+    x, weight, bias = random_arrays(data, (n, c, h, w), (o, c, kh, kw), (o,))
+    with_bias = data.draw(st.booleans())
+    expected = torch.nn.functional.conv2d(torch.tensor(x, dtype=torch.float64), torch.tensor(weight, dtype=torch.float64),
+                                          torch.tensor(bias, dtype=torch.float64) if with_bias else None,
+                                          stride, padding, dilation)
+    actual = cuda.conv2d_direct(put(device, x), put(device, weight), put(device, bias) if with_bias else None,
+                                stride, padding, dilation)
+    close(actual, expected.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@on_every_device
+def test_direct_conv2d_tiles_many_input_channels(device):
+    """More input channels than one shared-memory weight tile holds (4096 / (8 * 9) = 56)."""
+    x, weight = seeded_arrays(0, (1, 130, 5, 4), (9, 130, 3, 3))
+    expected = torch.nn.functional.conv2d(torch.tensor(x, dtype=torch.float64), torch.tensor(weight, dtype=torch.float64),
+                                          padding=1)
+    close(cuda.conv2d_direct(put(device, x), put(device, weight), None, 1, 1, 1), expected.numpy(), rtol=1e-4, atol=1e-4)
+
+
+# ---- batch norm
+
+@st.composite
+def batch_shapes(draw):
+    """(N, C, *spatial) with 0 to 2 spatial dims; sometimes more than 256 values per channel,
+    so that a channel is reduced in several chunks. N >= 3: with 2 values per channel the
+    input gradient is exactly 0 but for eps, all cancellation, and float32 cannot follow."""
+    spatial = draw(st.lists(st.integers(1, 17), max_size=2))
+    return (draw(st.integers(3, 8)), draw(st.integers(1, 5)), *spatial)
+
+
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_batch_norm_stats_normalize_and_backward_match_torch(device, data):
+    shape = data.draw(batch_shapes())
+    c, eps = shape[1], 1e-5
+    x, grad, weight, bias = random_arrays(data, shape, shape, (c,), (c,))
+    x += np.float32(data.draw(st.floats(-100, 100)))  # an offset that E[x^2] - E[x]^2 would not survive
+    affine = data.draw(st.booleans())
+    mean, var = cuda.batch_norm_stats(put(device, x))
+    reduce_axes = (0,) + tuple(range(2, len(shape)))
+    close(mean, x.astype(np.float64).mean(reduce_axes), rtol=1e-5, atol=1e-5)
+    close(var, x.astype(np.float64).var(reduce_axes), rtol=1e-4, atol=1e-5)
+    invstd = put(device, 1 / np.sqrt(get(var).astype(np.float64) + eps))
+    w, b = (put(device, weight), put(device, bias)) if affine else (None, None)
+    y = cuda.batch_norm_normalize(put(device, x), mean, invstd, w, b)
+    grad_in, grad_weight, grad_bias = cuda.batch_norm_backward(put(device, grad), put(device, x), mean, invstd, w)
+
+    tensors = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (x, weight, bias)]
+    expected = torch.nn.functional.batch_norm(tensors[0], None, None, *(tensors[1:] if affine else (None, None)),
+                                              training=True, eps=eps)
+    expected_grads = torch.autograd.grad(expected, tensors[:3] if affine else tensors[:1],
+                                         torch.tensor(grad, dtype=torch.float64))
+    close(y, expected.detach().numpy(), rtol=1e-4, atol=1e-4)
+    close(grad_in, expected_grads[0].numpy(), rtol=1e-3, atol=1e-4)
+    if affine:
+        close(grad_weight, expected_grads[1].numpy(), rtol=1e-4, atol=1e-3)
+        close(grad_bias, expected_grads[2].numpy(), rtol=1e-4, atol=1e-3)
+
+
+# ---- layer norm
+
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_layer_norm_forward_and_backward_match_torch(device, data):
+    leading = data.draw(small_shapes(0, 2, max_side=9))
+    normalized = data.draw(small_shapes(1, 2, max_side=40))
+    shape, eps = leading + normalized, 1e-5
+    x, grad, weight, bias = random_arrays(data, shape, shape, normalized, normalized)
+    affine = data.draw(st.booleans())
+    w, b = (put(device, weight), put(device, bias)) if affine else (None, None)
+    y, mean, rstd = cuda.layer_norm_forward(put(device, x), normalized, w, b, eps)
+    grad_in, grad_weight, grad_bias = cuda.layer_norm_backward(put(device, grad), put(device, x), normalized,
+                                                               mean, rstd, w)
+
+    tensors = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (x, weight, bias)]
+    expected = torch.nn.functional.layer_norm(tensors[0], normalized, *(tensors[1:] if affine else (None, None)), eps)
+    grads = torch.autograd.grad(expected, tensors[:3] if affine else tensors[:1], torch.tensor(grad, dtype=torch.float64))
+    dims = tuple(range(len(leading), len(shape)))
+    close(mean, x.astype(np.float64).mean(dims, keepdims=True), atol=1e-5)
+    close(y, expected.detach().numpy(), rtol=1e-4, atol=1e-4)
+    close(grad_in, grads[0].numpy(), rtol=1e-3, atol=2e-4)
+    if affine:
+        close(grad_weight, grads[1].numpy(), rtol=1e-4, atol=1e-3)
+        close(grad_bias, grads[2].numpy(), rtol=1e-4, atol=1e-3)
+
+
+# ---- Gumbel, dropout
+
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_gumbel_noise_and_gumbel_softmax_match_their_formulas(device, data):
+    shape = data.draw(small_shapes(1, 3, max_side=20))
+    logits, uniform = random_arrays(data, shape, shape)
+    uniform = np.abs(uniform) / 3
+    uniform.flat[0] = 0.0  # the clamp keeps u = 0 finite
+    tau = data.draw(st.floats(0.1, 5.0))
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    noise = -np.log(-np.log(np.maximum(uniform.astype(np.float64), np.finfo(np.float32).tiny)))
+    close(cuda.gumbel_noise(put(device, uniform)), noise, rtol=1e-5, atol=1e-5)
+    expected = numpy_backend.softmax((logits + noise) / tau, dim)
+    close(cuda.gumbel_softmax(put(device, logits), put(device, uniform), tau, dim), expected, rtol=1e-4, atol=1e-5)
+
+
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_dropout_keeps_where_uniform_reaches_p_and_rescales(device, data):
+    shape = data.draw(small_shapes(max_side=50))
+    x, uniform = random_arrays(data, shape, shape, low=0, high=1)
+    p = data.draw(st.floats(0.0, 0.95))
+    y, mask = cuda.dropout(put(device, x), put(device, uniform), p)
+    expected_mask = (uniform >= np.float32(p)) / (1 - np.float32(p))
+    close(mask, expected_mask, rtol=1e-6, atol=0)
+    close(y, x * expected_mask, rtol=1e-6, atol=0)
+
+
+# ---- scatter-add of rows
+
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_scatter_add_rows_matches_numpy_backend(device, data):
+    num_rows, count, width = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 40)), data.draw(st.integers(1, 9))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1)))
+    indices = rng.integers(0, num_rows, (count,))
+    (values,) = random_arrays(data, (count, width))
+    expected = numpy_im2col.scatter_add_rows(values, indices, num_rows)
+    close(cuda.scatter_add_rows(put(device, values), put(device, indices, np.int64), num_rows), expected, atol=1e-5)
+
+
+@on_every_device
+def test_scatter_add_rows_rejects_indices_out_of_range(device):
+    with pytest.raises(IndexError, match=r"scatter_add_rows: indices must lie in \[0, 3\), got values from 0 to 3"):
+        cuda.scatter_add_rows(put(device, np.ones((2, 4))), put(device, [0, 3], np.int64), 3)
+
+
+# ---- fused optimizer updates: several steps from zeroed state, against backends/numpy.py
+
+def _zeros(device, like, wanted=True):
+    return put(device, np.zeros_like(like)) if wanted else None
+
+
+def _sgd_steps(backend, device, param, grads, options):
+    param, buffer = put(device, param), None
+    for grad in grads:
+        buffer = backend.sgd_update(param, put(device, grad), buffer, **options)
+    return [param, buffer]
+
+
+def _adam_steps(backend, device, param, grads, options, amsgrad):
+    state = [_zeros(device, param), _zeros(device, param), _zeros(device, param, amsgrad)]
+    param = put(device, param)
+    for step, grad in enumerate(grads, start=1):
+        backend.adam_update(param, put(device, grad), *state, step=step, **options)
+    return [param, *state]
+
+
+def _rmsprop_steps(backend, device, param, grads, options, centered):
+    state = [_zeros(device, param), _zeros(device, param, centered), _zeros(device, param, options["momentum"] > 0)]
+    param = put(device, param)
+    for grad in grads:
+        backend.rmsprop_update(param, put(device, grad), *state, **options)
+    return [param, *state]
+
+
+def close_states(actual, expected):
+    assert [a is None for a in actual] == [e is None for e in expected]
+    for a, e in zip(actual, expected):
+        if e is not None:
+            close(a, e, rtol=1e-4, atol=1e-5)
+
+
+fractions = st.floats(0.0, 0.9)
+
+
+@st.composite
+def optimizer_problem(draw):
+    """A parameter of up to 600 values (several blocks), three gradients, and the options
+    every update shares."""
+    size = draw(st.integers(1, 600))
+    param, *grads = seeded_arrays(draw(st.integers(0, 2 ** 32 - 1)), *[(size,)] * 4)
+    common = dict(lr=draw(st.floats(0.001, 0.5)), weight_decay=draw(st.sampled_from([0.0, 0.01])),
+                  maximize=draw(st.booleans()))
+    return param, grads, common
+
+
+@on_every_device
+@few_under_asan
+@given(optimizer_problem(), st.data())
+def test_fused_sgd_update_matches_numpy_backend(device, problem, data):
+    param, grads, options = problem
+    nesterov = data.draw(st.booleans())
+    options |= dict(momentum=data.draw(st.floats(0.1, 0.9) if nesterov else st.sampled_from([0.0, 0.5])),
+                    dampening=0.0 if nesterov else data.draw(fractions), nesterov=nesterov)
+    close_states(_sgd_steps(cuda, device, param, grads, options), _sgd_steps(numpy_backend, "emulator", param, grads, options))
+
+
+@on_every_device
+@few_under_asan
+@given(optimizer_problem(), st.data())
+def test_fused_adam_update_matches_numpy_backend(device, problem, data):
+    param, grads, options = problem
+    options |= dict(beta1=data.draw(fractions), beta2=data.draw(st.floats(0.5, 0.999)), eps=data.draw(st.floats(1e-8, 1e-3)))
+    amsgrad = data.draw(st.booleans(), label="amsgrad")
+    close_states(_adam_steps(cuda, device, param, grads, options, amsgrad),
+                 _adam_steps(numpy_backend, "emulator", param, grads, options, amsgrad))
+
+
+@on_every_device
+@few_under_asan
+@given(optimizer_problem(), st.data())
+def test_fused_rmsprop_update_matches_numpy_backend(device, problem, data):
+    param, grads, options = problem
+    options |= dict(alpha=data.draw(st.floats(0.1, 0.99)), eps=data.draw(st.floats(1e-8, 1e-3)),
+                    momentum=data.draw(st.sampled_from([0.0, 0.5])))
+    centered = data.draw(st.booleans(), label="centered")
+    close_states(_rmsprop_steps(cuda, device, param, grads, options, centered),
+                 _rmsprop_steps(numpy_backend, "emulator", param, grads, options, centered))
+
+
+# ---- the emulator's own semantics, on kernels written for the purpose (and, where a GPU is
+# present, the same kernels there: the emulator's model of shuffles is checked against hardware)
+
+SEMANTICS_SOURCE = r"""
+// out[4 t + k]: the four shuffle kinds of lane t's warp, with groups of `width` lanes.
+extern "C" __global__ void shuffles(const int* source, int* out, int width) {
+    const int t = threadIdx.x, lane = t % 32, v = source[t];
+    out[4 * t + 0] = __shfl_sync(0xffffffff, v, (lane * 7 + 3) % 32, width);
+    out[4 * t + 1] = __shfl_up_sync(0xffffffff, v, 3, width);
+    out[4 * t + 2] = __shfl_down_sync(0xffffffff, v, 5, width);
+    out[4 * t + 3] = __shfl_xor_sync(0xffffffff, v, 9, width);
+}
+
+// Each block reverses its slice of x through dynamic shared memory: correct only if the
+// barrier holds every thread until the whole tile is written.
+extern "C" __global__ void reverse_blocks(const float* x, float* y) {
+    extern __shared__ float tile[];
+    const int start = blockIdx.x * blockDim.x;
+    tile[threadIdx.x] = x[start + threadIdx.x];
+    __syncthreads();
+    y[start + threadIdx.x] = tile[blockDim.x - 1 - threadIdx.x];
+}
+
+// Reads shared memory that nothing wrote.
+extern "C" __global__ void read_unwritten_shared(float* y) {
+    extern __shared__ float tile[];
+    y[threadIdx.x] = tile[threadIdx.x];
+}
+
+// Half of each warp shuffles while the other half waits at the block barrier.
+extern "C" __global__ void divergent_shuffle(float* y) {
+    float v = threadIdx.x;
+    if (threadIdx.x % 32 < 16) v = __shfl_down_sync(0xffffffff, v, 1);
+    __syncthreads();
+    y[threadIdx.x] = v;
+}
+
+extern "C" __global__ void warp_sum_of_lanes(float* y) {
+    float v = threadIdx.x;
+    for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffff, v, offset);
+    y[threadIdx.x] = v;
+}
+"""
+SEMANTICS_KERNELS = ["shuffles", "reverse_blocks", "read_unwritten_shared", "divergent_shuffle", "warp_sum_of_lanes"]
+
+
+def run_semantics_kernel(device, kernel, grid, block, args, shared_mem=0):
+    """Launch a kernel of SEMANTICS_SOURCE; args are arrays on `device` and NumPy scalars."""
+    if device == "gpu":
+        import cupy
+        module = cupy.RawModule(code=SEMANTICS_SOURCE, options=("-std=c++17",))
+        module.get_function(kernel)((grid, 1, 1), (block, 1, 1), tuple(args), shared_mem=shared_mem)
+        return
+    module = launch.emulator_module().load(SEMANTICS_SOURCE, "semantics.cu", SEMANTICS_KERNELS)
+    values = [ctypes.c_void_p(a.ctypes.data) if isinstance(a, np.ndarray) else np.ctypeslib.as_ctypes_type(a.dtype)(a)
+              for a in args]
+    module.launch(kernel, (grid, 1, 1), (block, 1, 1), shared_mem, values)
+
+
+def expected_shuffles(values, width):
+    """The CUDA C++ Programming Guide's rules: lanes form groups of `width`; a source before
+    the group's start (up) or past its end (down, and xor into a later group) gives the
+    lane its own value."""
+    out = np.empty((len(values), 4), dtype=np.int64)
+    for t, v in enumerate(values):
+        warp, lane = t // 32 * 32, t % 32
+        group = lane // width * width
+        sources = [group + ((lane * 7 + 3) % 32) % width,
+                   lane - 3 if lane % width >= 3 else lane,
+                   lane + 5 if lane % width + 5 < width else lane,
+                   lane ^ 9 if (lane ^ 9) < group + width else lane]
+        out[t] = [values[warp + s] for s in sources]
+    return out.ravel()
+
+
+@on_every_device
+@pytest.mark.parametrize("width", [32, 16, 8, 4, 2])
+def test_emulator_warp_shuffles_follow_the_cuda_rules(device, width):
+    values = np.arange(100, 164)
+    source, result = put(device, values, np.int32), put(device, np.zeros(4 * 64), np.int32)
+    run_semantics_kernel(device, "shuffles", 1, 64, (source, result, np.int32(width)))
+    np.testing.assert_array_equal(get(result), expected_shuffles(values, width))
+
+
+@on_every_device
+def test_emulator_barrier_and_dynamic_shared_memory(device):
+    x = np.arange(3 * 96, dtype=np.float32)
+    y = put(device, np.zeros_like(x))
+    run_semantics_kernel(device, "reverse_blocks", 3, 96, (put(device, x), y), shared_mem=96 * 4)
+    np.testing.assert_array_equal(get(y), x.reshape(3, 96)[:, ::-1].ravel())
+
+
+@on_every_device
+def test_emulator_butterfly_warp_sum(device):
+    y = put(device, np.zeros(64))
+    run_semantics_kernel(device, "warp_sum_of_lanes", 1, 64, (y,))
+    np.testing.assert_array_equal(get(y), np.repeat([sum(range(32)), sum(range(32, 64))], 32))
+
+
+def test_emulator_fills_unwritten_dynamic_shared_memory_with_nan():
+    y = np.zeros(32, dtype=np.float32)
+    run_semantics_kernel("emulator", "read_unwritten_shared", 1, 32, (y,), shared_mem=32 * 4)
+    assert np.isnan(y).all()
+
+
+def test_emulator_reports_a_shuffle_that_half_a_warp_skips():
+    with pytest.raises(RuntimeError, match=r"kernel divergent_shuffle: block \(0, 0, 0\): deadlock: 32 threads wait at "
+                                           r"__syncthreads, 32 at a warp shuffle"):
+        run_semantics_kernel("emulator", "divergent_shuffle", 1, 64, (np.zeros(64, dtype=np.float32),))
+
+
+def test_emulator_reports_a_shuffle_in_a_partial_warp():
+    with pytest.raises(RuntimeError, match="warp_sum_of_lanes: .*__shfl_xor_sync: the emulator supports full-warp "
+                                           "synchronisation only .* with 48 threads per block"):
+        run_semantics_kernel("emulator", "warp_sum_of_lanes", 1, 48, (np.zeros(48, dtype=np.float32),))
+
+
+def test_emulator_rejects_more_dynamic_shared_memory_than_a_gpu_has():
+    with pytest.raises(RuntimeError, match="dynamic shared memory is at most 49152 bytes, got 49156"):
+        run_semantics_kernel("emulator", "read_unwritten_shared", 1, 32, (np.zeros(32, dtype=np.float32),),
+                             shared_mem=48 * 1024 + 4)
+
+
+# ---- launch.py's checks of a launch, before any kernel runs
+
+def test_launch_checks_its_arguments_against_the_kernel_signature():
+    x, y = np.zeros(8, dtype=np.float32), np.zeros(8, dtype=np.float32)
+    with pytest.raises(ValueError, match="launch: no kernel named 'softmax'"):
+        launch.launch("softmax", 1, 32, (x, y, 1, 8))
+    with pytest.raises(TypeError, match=r"launch softmax_rows: takes 4 arguments \(x, y, rows, cols\), got 3"):
+        launch.launch("softmax_rows", 1, 32, (x, y, 1))
+    with pytest.raises(TypeError, match=r"argument x must be a float32 array \(float\*\), got float64"):
+        launch.launch("softmax_rows", 1, 32, (x.astype(np.float64), y, 1, 8))
+    with pytest.raises(ValueError, match="argument x must be C-contiguous"):
+        launch.launch("softmax_rows", 1, 32, (np.zeros((8, 2), dtype=np.float32)[:, 0], y, 1, 8))
+    y.flags.writeable = False
+    with pytest.raises(ValueError, match="argument y is written by the kernel, but the array is read-only"):
+        launch.launch("softmax_rows", 1, 32, (x, y, 1, 8))
+    with pytest.raises(ValueError, match="argument rows: 2147483648 does not fit a int"):
+        launch.launch("softmax_rows", 1, 32, (x, x.copy(), 2 ** 31, 8))
+    with pytest.raises(TypeError, match="argument cols is a int, got ndarray"):
+        launch.launch("softmax_rows", 1, 32, (x, x.copy(), 1, x))
+    with pytest.raises(ValueError, match=r"a block holds at most 1024 threads, got \(64, 32, 1\)"):
+        launch.launch("softmax_rows", 1, (64, 32), (x, x.copy(), 1, 8))
+    with pytest.raises(ValueError, match=r"grid must be 1 to 3 positive ints, got \(0,\)"):
+        launch.launch("softmax_rows", 0, 32, (x, x.copy(), 1, 8))
+
+
+def test_backend_rejects_other_dtypes_with_a_clear_error():
+    with pytest.raises(TypeError, match="softmax: x must be float32 on device 'cuda' .* got float64"):
+        cuda.softmax(np.zeros(3), 0)
