@@ -12,8 +12,6 @@ Prints a markdown table: op, shape, ours ms, torch ms, ratio.
 """
 import argparse
 import os
-import statistics
-import time
 
 
 def _parse():
@@ -42,25 +40,6 @@ CASES = [
     ("conv_transpose2d", "64x64x14x14 -> 1, k4 s2 p1", conv_transpose2d, torch.nn.functional.conv_transpose2d,
      (64, 64, 14, 14), (64, 1, 4, 4)),
 ]
-
-
-def median_ms(step, repeats):
-    """Median milliseconds of `step` over `repeats` runs in a row. The two libraries are timed
-    in separate blocks: each one's idle worker threads spin for a while after a call (OpenBLAS
-    for NumPy, OpenMP for PyTorch), which would steal the cores from the other if they took
-    turns call by call."""
-    step()  # warm up: allocations, first-call work
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
-
-
-def gemm_rate(repeats=10):
-    a = np.random.default_rng(0).standard_normal((1024, 1024)).astype(np.float32)
-    return 2 * 1024 ** 3 / median_ms(lambda: a @ a, repeats) / 1e6
 
 
 def conv_steps(ours, theirs, x_shape, w_shape):
@@ -106,19 +85,32 @@ def batch_norm_steps(shape, conv_layout):
 
 
 def main():
-    torch.set_num_threads(ARGS.threads)
-    rows = [(op, label, *conv_steps(ours, theirs, x, w)) for op, label, ours, theirs, x, w in CASES]
-    rows.append(("batch_norm", "64x128x7x7, training", *batch_norm_steps((64, 128, 7, 7), conv_layout=False)))
-    rows.append(("batch_norm", "64x128x7x7, training, input as conv2d leaves it",
-                 *batch_norm_steps((64, 128, 7, 7), conv_layout=True)))
-    print(f"threads: {ARGS.threads}; repeats: {ARGS.repeats}; forward + backward (gradients of every input)")
-    print(f"GEMM check before: {gemm_rate():.0f} GFLOP/s (1024^3 SGEMM; distrust the table below ~170)\n")
-    print("| op | shape | ours ms | torch ms | ratio |")
-    print("|---|---|---|---|---|")
-    for op, label, step_ours, step_torch in rows:
-        ours_ms, torch_ms = median_ms(step_ours, ARGS.repeats), median_ms(step_torch, ARGS.repeats)
-        print(f"| {op} | {label} | {ours_ms:.2f} | {torch_ms:.2f} | {ours_ms / torch_ms:.2f} |", flush=True)
-    print(f"\nGEMM check after: {gemm_rate():.0f} GFLOP/s")
+    import harness
+    with harness.set_threads(ARGS.threads):
+        load = harness.wait_for_idle()
+        check_before = harness.gemm_gflops()
+        cases = [(op, label, *conv_steps(ours, theirs, x, w)) for op, label, ours, theirs, x, w in CASES]
+        cases.append(("batch_norm", "64x128x7x7, training", *batch_norm_steps((64, 128, 7, 7), conv_layout=False)))
+        cases.append(("batch_norm", "64x128x7x7, training, input as conv2d leaves it",
+                      *batch_norm_steps((64, 128, 7, 7), conv_layout=True)))
+        rows = []
+        for op, label, step_ours, step_torch in cases:
+            ours_ms, torch_ms = harness.timed_ms([step_ours, step_torch], ARGS.repeats)
+            ratio = ours_ms / torch_ms
+            rows.append((op, label, f"{ours_ms:.2f}", f"{torch_ms:.2f}", f"{ratio:.2f}x",
+                         "ok" if ratio <= 1.5 else "over 1.5x"))
+        check_after = harness.gemm_gflops()
+    body = "\n".join([
+        f"Machine: {harness.machine_line(ARGS.threads)}; load average {load:.2f} at start.  ",
+        f"GEMM check (1024^3 SGEMM, NumPy): {check_before:.0f} GFLOP/s before, {check_after:.0f} after "
+        "(distrust below about 170).  ",
+        f"Command: `python benchmarks/bench_conv.py --threads {ARGS.threads} --repeats {ARGS.repeats}` "
+        "(median ms of forward + backward to every input, float32, batch 64).",
+        "",
+        harness.table(["op", "shape", "scratchgen ms", "PyTorch ms", "ratio", "target <= 1.5x"], rows),
+    ])
+    print(body)
+    harness.write_section("conv", "Convolution and batch norm (issue 3)", body)
 
 
 if __name__ == "__main__":

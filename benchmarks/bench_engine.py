@@ -84,26 +84,27 @@ def main():
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args()
     with harness.set_threads(args.threads):
+        load = harness.wait_for_idle()
         gflops = harness.gemm_gflops()
         rng = numpy.random.default_rng(0)
         x = (rng.random((128, 784)) > 0.5).astype(numpy.float32)
         eps = rng.standard_normal((128, 20)).astype(numpy.float32)
         ours_vae, torch_vae_step = vae_step(scratchgen_vae(), x, eps), vae_step(torch_vae(), x, eps)
         rows = []
-        chain_ours, chain_torch = harness.interleaved_ms(
-            [lambda: chain(sg, sg.ones), lambda: chain(torch, torch.ones)], repeats=max(5, args.repeats // 4))
-        vae_ours, vae_torch = harness.interleaved_ms([ours_vae, torch_vae_step], repeats=args.repeats)
+        chain_ours, chain_torch = harness.timed_ms(
+            [lambda: chain(sg, sg.ones), lambda: chain(torch, torch.ones)], repeats=max(3, args.repeats // 4))
+        vae_ours, vae_torch = harness.timed_ms([ours_vae, torch_vae_step], repeats=args.repeats)
         for name, label, ours, ref in [
                 ("chain", f"chain of {CHAIN_OPS:,} tiny ops, fwd+bwd", chain_ours, chain_torch),
                 ("vae", "MLP VAE step 784-400-20-400-784, batch 128, Adam", vae_ours, vae_torch)]:
             ratio = ours / ref
             verdict = "ok" if ratio <= TARGETS[name] else "over target"
             rows.append([label, f"{ours:.2f}", f"{ref:.2f}", f"{ratio:.2f}x", f"<= {TARGETS[name]}x ({verdict})"])
-    body = (f"Machine: {harness.machine_line(args.threads)}.  \n"
+    body = (f"Machine: {harness.machine_line(args.threads)}; load average {load:.2f} at start.  \n"
             f"GEMM check (1024^3 SGEMM, NumPy): {gflops:.0f} GFLOP/s"
             f"{'' if gflops >= 170 else ' (below 170: machine is slow right now, ratios still valid)'}.  \n"
             f"Command: `python benchmarks/bench_engine.py --threads {args.threads} --repeats {args.repeats}` "
-            "(median ms, interleaved runs).\n\n"
+            "(median ms, alternating blocks of runs).\n\n"
             + harness.table(["benchmark", "scratchgen ms", "PyTorch ms", "ratio", "target"], rows))
     print(body)
     harness.write_section("engine", "Autograd engine (issue 2)", body)

@@ -9,6 +9,10 @@ device's measured ceilings and against the reference libraries, in one process:
   fills the GPU (far larger than its L2), where the goals apply: memory-bound kernels reach
   >= 70% of the copy bandwidth, the tiled SGEMM >= 50% of cuBLAS at 4096^3.
 
+Last, one whole DCGAN training step on device "cuda" (benchmarks/bench_dcgan.py's 28x28 MNIST
+networks and step: batch 64, D step on real and fake, G step, BCE-with-logits, Adam(2e-4, (0.5,
+0.999))) against the same step in PyTorch with cuDNN; goal: at most 2x PyTorch's time.
+
 Float32 throughout, with TF32 off in cuBLAS and cuDNN so that both sides do fp32 arithmetic.
 
     PYTHONPATH=. python benchmarks/gpu.py   # needs a CUDA GPU, CuPy and PyTorch built for CUDA
@@ -24,10 +28,11 @@ import cupy
 import torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import bench_dcgan  # noqa: E402
 import harness  # noqa: E402
 from scratchgen.backends import cuda  # noqa: E402
 
-MEMORY_GOAL, GEMM_GOAL = 0.70, 0.50
+MEMORY_GOAL, GEMM_GOAL, DCGAN_GOAL = 0.70, 0.50, 2.0
 FLOAT = 4  # bytes
 
 
@@ -315,6 +320,41 @@ def measure(case, copy_gbs, gemm_tflops):
             achieved, f"{100 * fraction:.0f}% of {ceiling}", verdict]
 
 
+# ---- a whole DCGAN training step, scratchgen on device "cuda" against PyTorch + cuDNN
+
+def dcgan_step(lib, nn, bce, optim):
+    """bench_dcgan.py's training step with networks, batches and targets on the GPU."""
+    lib.manual_seed(0)
+    generator, discriminator = (network.to("cuda") for network in bench_dcgan._networks(nn))
+    opt_g = optim.Adam(generator.parameters(), lr=bench_dcgan.LR, betas=bench_dcgan.BETAS)
+    opt_d = optim.Adam(discriminator.parameters(), lr=bench_dcgan.LR, betas=bench_dcgan.BETAS)
+    real, z = (lib.tensor(array, device="cuda") for array in bench_dcgan._batches())
+    ones, zeros = lib.ones(bench_dcgan.BATCH, 1, device="cuda"), lib.zeros(bench_dcgan.BATCH, 1, device="cuda")
+
+    def step():
+        opt_d.zero_grad()
+        fake = generator(z)
+        loss_d = bce(discriminator(real), ones) + bce(discriminator(fake.detach()), zeros)
+        loss_d.backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        loss_g = bce(discriminator(fake), ones)
+        loss_g.backward()
+        opt_g.step()
+    return step
+
+
+def dcgan_row():
+    import scratchgen as sg
+    import scratchgen.functional as F
+    ours = dcgan_step(sg, sg.nn, F.binary_cross_entropy_with_logits, sg.optim)
+    theirs = dcgan_step(torch, torch.nn, torch.nn.functional.binary_cross_entropy_with_logits, torch.optim)
+    ours_ms, theirs_ms = (milliseconds(step, repeats=7, calls=10) for step in (ours, theirs))
+    ratio = ours_ms / theirs_ms
+    return ["DCGAN training step (D real + fake, G), batch 64", f"{ours_ms:.2f}", f"{theirs_ms:.2f}",
+            f"{ratio:.2f}x", f"<= {DCGAN_GOAL:.0f}x", "met" if ratio <= DCGAN_GOAL else "missed"]
+
+
 def main():
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
@@ -332,6 +372,8 @@ def main():
             print(" | ".join(rows[-1]), flush=True)
         torch.cuda.empty_cache()
         cupy.get_default_memory_pool().free_all_blocks()
+    dcgan = dcgan_row()
+    print(" | ".join(dcgan), flush=True)
     header = ["kernel", "shape", "ours ms", "reference ms", "reference", "time ratio", "achieved", "of ceiling",
               "goal at GPU-filling size"]
     body = (f"Device: **{name}**; CuPy {cupy.__version__}, PyTorch {torch.__version__}, CUDA runtime "
@@ -341,7 +383,12 @@ def main():
             "Times are per call, medians of CUDA-event timings around 10 back-to-back calls: host overhead hides "
             "behind long kernels, and dominates the small MNIST/DCGAN shapes, on both sides. Time ratio = ours / reference (below 1: ours is faster). "
             f"Goals at the GPU-filling sizes: memory-bound kernels >= {MEMORY_GOAL:.0%} of the copy bandwidth, "
-            f"tiled SGEMM >= {GEMM_GOAL:.0%} of cuBLAS.\n\n" + harness.table(header, rows))
+            f"tiled SGEMM >= {GEMM_GOAL:.0%} of cuBLAS.\n\n" + harness.table(header, rows) +
+            "\n\n## DCGAN training step on device \"cuda\" vs PyTorch + cuDNN\n\n"
+            "benchmarks/bench_dcgan.py's 28x28 MNIST networks and step (D on a real and a fake batch, then G; "
+            "BCE-with-logits; Adam(2e-4, (0.5, 0.999))), batch 64, everything on the GPU; ms per step as above "
+            "(10 back-to-back steps per CUDA-event sample, median of 7).\n\n" +
+            harness.table(["benchmark", "scratchgen ms", "PyTorch ms", "ratio", "goal", "verdict"], [dcgan]))
     path = harness.RESULTS / "gpu.md"
     path.write_text("# GPU kernel benchmark (benchmarks/gpu.py)\n\n" + body + "\n")
     print(f"wrote {path}")

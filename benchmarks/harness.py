@@ -18,10 +18,13 @@ RESULTS = pathlib.Path(__file__).parent / "results"
 
 
 def set_threads(n):
-    """Same thread count for NumPy's BLAS and PyTorch."""
+    """Same thread count for NumPy's BLAS, scratchgen's own worker threads and PyTorch."""
     import torch
     from threadpoolctl import threadpool_limits
+
+    from scratchgen.backends import threads
     torch.set_num_threads(n)
+    threads.set_num_threads(n)
     return threadpool_limits(n)
 
 
@@ -36,18 +39,31 @@ def median_ms(fn, repeats=20, warmup=3):
     return 1e3 * statistics.median(times)
 
 
-def interleaved_ms(fns, repeats=20, warmup=3):
-    """Median ms of each function, timed in alternation so drift hits all of them alike."""
-    for fn in fns:
-        for _ in range(warmup):
-            fn()
-    times = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, bucket in zip(fns, times):
-            start = time.perf_counter()
-            fn()
-            bucket.append(time.perf_counter() - start)
+def timed_ms(steps, repeats, rounds=3):
+    """Median ms of each function in `steps`, timed in alternating blocks of `repeats` calls:
+    blocks (not call-by-call turns) because each library's idle worker threads spin for a
+    while after a call (OpenBLAS for NumPy, OpenMP for PyTorch) and would steal the cores
+    from the other; several rounds so drift hits both alike."""
+    times = [[] for _ in steps]
+    for step in steps:
+        step()  # warm up: allocations, optimizer state, first-call work
+    for _ in range(rounds):
+        for step, bucket in zip(steps, times):
+            for _ in range(repeats):
+                start = time.perf_counter()
+                step()
+                bucket.append(time.perf_counter() - start)
     return [1e3 * statistics.median(t) for t in times]
+
+
+def wait_for_idle(threshold=0.3, patience_s=600):
+    """Wait (up to patience_s) until the 1-minute load average per core drops below threshold:
+    timings taken beside another job's tests measure the other job. Returns the load."""
+    cores = os.cpu_count() or 1
+    deadline = time.monotonic() + patience_s
+    while os.getloadavg()[0] / cores > threshold and time.monotonic() < deadline:
+        time.sleep(5)
+    return os.getloadavg()[0]
 
 
 def gemm_gflops(n=1024, dtype=numpy.float32):

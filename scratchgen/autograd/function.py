@@ -123,6 +123,6 @@ class Function:
 
 def _check_finite(array, where):
     xp = backends.get(array).xp
-    if xp.issubdtype(array.dtype, xp.floating) and not bool(xp.isfinite(array).all()):
+    if array.dtype.kind == "f" and not bool(xp.isfinite(array).all()):
         kind = "nan" if bool(xp.isnan(array).any()) else "inf"
         raise FloatingPointError(f"anomaly: {where} produced {kind}")

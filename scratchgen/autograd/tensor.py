@@ -188,7 +188,11 @@ class Tensor:
         return self
 
     def _other(self, value):
-        return value.data if isinstance(value, Tensor) else value
+        """A Tensor's or an array's data on this tensor's device (copy_ may cross devices)."""
+        value = value.data if isinstance(value, Tensor) else value
+        if hasattr(value, "dtype") and backends.get(value) is not self.backend:
+            value = self.backend.from_host(backends.get(value).to_host(value))
+        return value
 
     def zero_(self):
         return self._modify("zero_", lambda a: a.fill(0))
@@ -231,7 +235,7 @@ class Tensor:
 
     def __setitem__(self, index, value):
         from ..ops.shape import _index_arrays
-        index = _index_arrays(index)
+        index = _index_arrays(index, self.backend.xp)
         self._modify("__setitem__", lambda a: a.__setitem__(index, self._other(value)))
 
 

@@ -10,10 +10,12 @@ so a convolution is one GEMM, weight (O, C*kh*kw) @ cols. The sample index is th
 one, and the image is first copied into the same order (C, H, W, N): then the block that one
 kernel offset contributes is a run of Wo * N contiguous numbers on both sides of the copy.
 
-Strides by phases. Padded row r = oh * sh + i * dh lies in phase a = (i * dh) % sh, at row
-oh + (i * dh) // sh of the phase image x_padded[a::sh]. Split into its sh * sw phases, the
-image is read by every kernel offset as a contiguous window, whatever the stride and the
-dilation; the phases are built once (a copy of the input's size, not the columns' size).
+Direct strided copies. Kernel offset (i, j) reads rows oh * sh + i * dh - top: a strided
+window of the (C, H, W, N) image whose innermost run is a whole sample vector (N numbers,
+256 bytes at batch 64), so one strided copy per kernel offset moves every cache line it
+touches in full, with no padded copy of the image; the output positions whose window falls
+in the padding are zeroed instead. The copies (and col2im's adds) are cut into one part per
+core, by channels, or by samples when there are fewer channels than cores (threads.py).
 
 `col2im` is the adjoint of `im2col`: it adds each column back where `im2col` read it, with one
 strided add per kernel offset (never `np.add.at`). It returns the image as a (N, C, H, W) view
@@ -26,6 +28,8 @@ import ctypes
 import math
 
 import numpy as xp
+
+from . import threads
 
 
 def _keep_freed_memory_mapped():
@@ -44,39 +48,54 @@ def _keep_freed_memory_mapped():
 _keep_freed_memory_mapped()
 
 
-class _Axis:
-    """Where each kernel offset reads along one spatial axis, in the phase images."""
-
-    def __init__(self, size, grid, kernel, stride, padding, dilation):
-        self.size, self.grid, self.stride, self.before = size, grid, stride, padding[0]
-        # offset k reads phase (k * dilation) % stride, from phase row (k * dilation) // stride on
-        self.offsets = [((k * dilation) % stride, (k * dilation) // stride) for k in range(kernel)]
-        self.phase_length = max(shift for _, shift in self.offsets) + grid
-
-    def inside(self, phase):
-        """(phase rows, input rows) as slices: the rows of this phase that are not padding."""
-        def ceil_div(a, b):
-            return -(-a // b)
-        first = max(0, ceil_div(self.before - phase, self.stride))
-        stop = min(self.phase_length, ceil_div(self.size + self.before - phase, self.stride))
+def _axis_windows(size, grid, kernel, stride, padding, dilation):
+    """Per kernel offset k along one axis: (outputs, inputs) as slices, the outputs o in
+    range(grid) whose input o * stride + k * dilation - padding[0] lies inside [0, size), and
+    those inputs (every stride-th one from the first)."""
+    def ceil_div(a, b):
+        return -(-a // b)
+    windows = []
+    for k in range(kernel):
+        shift = k * dilation - padding[0]
+        first, stop = max(0, ceil_div(-shift, stride)), min(grid, ceil_div(size - shift, stride))
         if stop <= first:
-            return slice(0, 0), slice(0, 0)
-        start = phase + first * self.stride - self.before
-        return slice(first, stop), slice(start, start + (stop - first - 1) * self.stride + 1, self.stride)
+            windows.append((slice(0, 0), slice(0, 0)))
+            continue
+        start = first * stride + shift
+        windows.append((slice(first, stop), slice(start, start + (stop - first - 1) * stride + 1, stride)))
+    return windows
 
 
-def _axes(image_size, grid, kernel_size, stride, padding, dilation):
-    return tuple(_Axis(image_size[d], grid[d], kernel_size[d], stride[d], padding[d], dilation[d])
-                 for d in range(2))
+def _windows(image_size, kernel_size, stride, padding, dilation, grid):
+    """For each kernel offset (i, j): ((i, j), (output rows, output columns), (input rows,
+    input columns)), the part of the output grid that reads inside the image, and where."""
+    rows, cols = (_axis_windows(image_size[d], grid[d], kernel_size[d], stride[d], padding[d], dilation[d])
+                  for d in range(2))
+    return [((i, j), (out_rows, out_cols), (in_rows, in_cols))
+            for i, (out_rows, in_rows) in enumerate(rows) for j, (out_cols, in_cols) in enumerate(cols)]
 
 
-def _phase(x, rows, cols, a, b):
-    """Phase image (a, b) of the zero-padded x, in (C, H, W, N) order."""
-    n, c = x.shape[:2]
-    out = xp.zeros((c, rows.phase_length, cols.phase_length, n), dtype=x.dtype)
-    (phase_rows, x_rows), (phase_cols, x_cols) = rows.inside(a), cols.inside(b)
-    out[:, phase_rows, phase_cols] = x[:, :, x_rows, x_cols].transpose(1, 2, 3, 0)
-    return out
+def _batch_last(x):
+    """x (N, C, H, W) as a C-contiguous (C, H, W, N) array: a view when x is stored that way."""
+    image = x.transpose(1, 2, 3, 0)
+    return image if image.flags.c_contiguous else xp.ascontiguousarray(image)
+
+
+def _in_parts(work, channels, batch, elements):
+    """Run work(channel slice, sample slice) on one part of the image per thread: a range of
+    channels (contiguous in batch-last order), or of samples when there are too few channels."""
+    if channels >= threads.get_num_threads():
+        threads.run_in_parts(lambda start, stop: work(slice(start, stop), slice(None)), channels, elements)
+    else:
+        threads.run_in_parts(lambda start, stop: work(slice(None), slice(start, stop)), batch, elements)
+
+
+def _zero_outside(block, rows, cols):
+    """Zero block[:, r, c] (a (C, Ho, Wo, N) block) outside rows x cols: the padding."""
+    block[:, :rows.start] = 0
+    block[:, rows.stop:] = 0
+    block[:, rows, :cols.start] = 0
+    block[:, rows, cols.stop:] = 0
 
 
 def im2col(x, kernel_size, stride, padding, dilation, grid):
@@ -86,38 +105,36 @@ def im2col(x, kernel_size, stride, padding, dilation, grid):
     ((top, bottom), (left, right)). `grid` may be smaller than the grid the padding allows
     (conv_transpose with output_padding uses that); the extra positions are not read."""
     n, c = x.shape[:2]
-    rows, cols = _axes(x.shape[2:], grid, kernel_size, stride, padding, dilation)
+    image = _batch_last(x)
     (kh, kw), (ho, wo) = kernel_size, grid
-    if max(stride) > 1 and x.strides[0] != x.itemsize:
-        # one transposing pass to (C, H, W, N): then each phase reads only its own cache lines
-        x = xp.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
     out = xp.empty((c, kh, kw, ho, wo, n), dtype=x.dtype)
-    phases = {}
-    for i, (a, p) in enumerate(rows.offsets):
-        for j, (b, q) in enumerate(cols.offsets):
-            if (a, b) not in phases:
-                phases[a, b] = _phase(x, rows, cols, a, b)
-            out[:, i, j] = phases[a, b][:, p:p + ho, q:q + wo]
+    windows = _windows(x.shape[2:], kernel_size, stride, padding, dilation, grid)
+
+    def copy(channels, samples):
+        for (i, j), (out_rows, out_cols), (in_rows, in_cols) in windows:
+            block = out[channels, i, j, :, :, samples]
+            block[:, out_rows, out_cols] = image[channels, in_rows, in_cols, samples]
+            _zero_outside(block, out_rows, out_cols)
+    _in_parts(copy, c, n, out.size)
     return out.reshape(c * kh * kw, ho * wo * n)
 
 
 def col2im(cols, image_shape, kernel_size, stride, padding, dilation, grid):
     """The adjoint of im2col: columns (C * kh * kw, Ho * Wo * N) -> image (N, C, H, W), each
     entry the sum of the columns that read it. The result is a view in (C, H, W, N) order."""
-    n, c = image_shape[:2]
-    rows, cols_axis = _axes(image_shape[2:], grid, kernel_size, stride, padding, dilation)
+    n, c, h, w = image_shape
     (kh, kw), (ho, wo) = kernel_size, grid
     blocks = cols.reshape(c, kh, kw, ho, wo, n)
-    phases = {}
-    for i, (a, p) in enumerate(rows.offsets):
-        for j, (b, q) in enumerate(cols_axis.offsets):
-            if (a, b) not in phases:
-                phases[a, b] = xp.zeros((c, rows.phase_length, cols_axis.phase_length, n), dtype=cols.dtype)
-            phases[a, b][:, p:p + ho, q:q + wo] += blocks[:, i, j]
-    image = xp.zeros((c, image_shape[2], image_shape[3], n), dtype=cols.dtype)
-    for (a, b), phase in phases.items():
-        (phase_rows, x_rows), (phase_cols, x_cols) = rows.inside(a), cols_axis.inside(b)
-        image[:, x_rows, x_cols] = phase[:, phase_rows, phase_cols]
+    image = xp.empty((c, h, w, n), dtype=cols.dtype)
+    windows = _windows((h, w), kernel_size, stride, padding, dilation, grid)
+
+    def add(channels, samples):
+        part = image[channels, :, :, samples]
+        part.fill(0)
+        for (i, j), (out_rows, out_cols), (in_rows, in_cols) in windows:
+            target = part[:, in_rows, in_cols]
+            xp.add(target, blocks[channels, i, j, out_rows, out_cols, samples], out=target)
+    _in_parts(add, c, n, cols.size)
     return image.transpose(3, 0, 1, 2)
 
 

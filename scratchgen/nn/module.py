@@ -363,4 +363,5 @@ def _source_array(value, target, key):
     if not hasattr(value, "shape"):
         raise TypeError(f"load_state_dict: value for {key} must be a Tensor or an array, "
                         f"got {type(value).__name__}")
-    return target.backend.from_host(numpy.asarray(value))
+    host = value.get() if hasattr(value, "__cuda_array_interface__") else numpy.asarray(value)  # CuPy or host
+    return target.backend.from_host(host)

@@ -1,4 +1,5 @@
 """Small helpers the op files share: scalar promotion and argument checks."""
+import functools
 import numbers
 
 from ..autograd.tensor import Tensor
@@ -9,15 +10,25 @@ def as_tensor(value, like, op):
     NumPy's promotion rules (NEP 50: Python scalars are weak) say it would."""
     if isinstance(value, Tensor):
         return value
-    xp = like.backend.xp
+    backend = like.backend
     if isinstance(value, numbers.Number):
         dtype = like.data.dtype
         if dtype.kind != "f" or isinstance(value, complex):
-            dtype = xp.result_type(dtype, value)
-        return Tensor._wrap(xp.asarray(value, dtype=dtype))
+            dtype = backend.xp.result_type(dtype, value)
+        if backend.name == "cpu":
+            return Tensor._wrap(backend.xp.asarray(value, dtype=dtype))
+        return Tensor._wrap(_device_constant(backend.xp, value, dtype))
     if hasattr(value, "dtype") and hasattr(value, "shape"):
-        return Tensor._wrap(xp.asarray(value))
+        return Tensor._wrap(backend.xp.asarray(value))
     raise TypeError(f"{op}: expected a Tensor or a number, got {type(value).__name__}")
+
+
+@functools.lru_cache(maxsize=1024, typed=True)
+def _device_constant(xp, value, dtype):
+    """A 0-d device array holding `value`, made once: wrapping a Python number anew would cost
+    a host-to-device copy per use (`1 - y`, `x * 0.5` in every step). Shared safely, because
+    ops never write into their inputs."""
+    return xp.full((), value, dtype=dtype)
 
 
 def check_tensor(value, op, arg):

@@ -11,17 +11,26 @@ Functions make all of them, with backwards made of the same four (so double back
   einsum without a temporary product.
 
 So batch norm's forward and backward each touch the full-size data only a few times, in
-few Python-level ops (the running time of a 64x128x7x7 batch is a millisecond).
+few Python-level ops (the running time of a 64x128x7x7 batch is a millisecond). On the CPU
+each of these array passes runs on all cores: the kept dims (channels, for batch norm) are
+independent of each other, so the data is cut along the first kept dim into one part per
+thread (backends/threads.py), and each thread computes its part's results into one output.
 """
 import math
 import numbers
+
+import numpy
 
 from .. import backends
 from ..autograd.function import Function
 from ..autograd.mode import no_grad
 from ..autograd.tensor import Tensor
+from ..backends import threads
 from ._util import check_tensor
 from .shape import cat
+
+
+_LONG_LOOP = 1024  # elements: NumPy's per-loop overhead is small beside a loop this long
 
 
 def _reduced_axes(shape, kept_shape):
@@ -40,14 +49,39 @@ def _contract(arrays, kept_shape):
 
 
 def _dense(coefficient, x):
-    """`coefficient` (broadcast along some dims of x) made to broadcast along leading dims of
-    C-ordered x only, by copying it over the dims after its first non-broadcast one: NumPy's
-    loops then run along whole rows (one channel's 7 x 7 pixels are too short a loop)."""
-    first = next((i for i, n in enumerate(coefficient.shape) if n != 1), coefficient.ndim)
-    if not x.flags.c_contiguous or first == coefficient.ndim:
+    """`coefficient` (broadcast along some dims of C-ordered x) made dense over the dims after
+    its first non-broadcast one when the run of x it repeats over is short: NumPy's loops then
+    run along whole rows (one channel's 7 x 7 pixels are too short a loop). A long run, as in
+    the batch-last order, is a long loop already (NumPy merges the contiguous trailing dims)."""
+    kept = [i for i, n in enumerate(coefficient.shape) if n != 1]
+    if not x.flags.c_contiguous or not kept or math.prod(x.shape[kept[-1] + 1:]) >= _LONG_LOOP:
         return coefficient
     xp = backends.get(x).xp
-    return xp.ascontiguousarray(xp.broadcast_to(coefficient, coefficient.shape[:first] + x.shape[first:]))
+    return xp.ascontiguousarray(xp.broadcast_to(coefficient, coefficient.shape[:kept[0]] + x.shape[kept[0]:]))
+
+
+def _memory_order(x):
+    """x's dims from the largest stride to the smallest: x.transpose(order) is C-contiguous
+    when x is dense, whatever order a convolution left it in (batch-last, see backends/im2col.py),
+    so the reductions and _dense see one layout."""
+    return tuple(sorted(range(x.ndim), key=lambda d: -x.strides[d]))
+
+
+def _unpermuted(array, order):
+    """Undo array.transpose(order)."""
+    return array.transpose(numpy.argsort(order))
+
+
+def _in_parts(work, x, kept_shape):
+    """Call work(part) for one index `part` per thread that cuts x, and arrays of kept_shape
+    (1 along the reduced dims), along the first kept dim: parts never share a reduction.
+    NumPy arrays only; a GPU array is one part."""
+    axis = next((i for i, n in enumerate(kept_shape) if n != 1), None)
+    if axis is None or not isinstance(x, numpy.ndarray):
+        work(Ellipsis)
+        return
+    threads.run_in_parts(lambda start, stop: work((slice(None),) * axis + (slice(start, stop),)),
+                         x.shape[axis], x.size)
 
 
 class Affine(Function):
@@ -57,10 +91,18 @@ class Affine(Function):
     @staticmethod
     def forward(ctx, x, coefficients):
         ctx.save_inputs(0, 1)
-        out = x * _dense(coefficients[0], x)
-        if len(coefficients) == 2:
-            out += _dense(coefficients[1], out)
-        return out
+        xp = backends.get(x).xp
+        order = _memory_order(x)
+        x = x.transpose(order)
+        dense = [_dense(c.transpose(order), x) for c in coefficients]
+        out = xp.empty_like(x)
+
+        def work(part):
+            xp.multiply(x[part], dense[0][part], out=out[part])
+            if len(dense) == 2:
+                xp.add(out[part], dense[1][part], out=out[part])
+        _in_parts(work, x, dense[0].shape)
+        return _unpermuted(out, order)  # x's memory order
 
     @staticmethod
     def backward(ctx, g):
@@ -81,7 +123,16 @@ class Sums(Function):
     @staticmethod
     def forward(ctx, g, x, shape):
         ctx.save_inputs(0, 1)
-        return backends.get(g).xp.stack([_contract((g, x), shape), _contract((g,), shape)])
+        xp = backends.get(g).xp
+        order = _memory_order(x)
+        g, x = g.transpose(order), x.transpose(order)
+        sums = xp.empty((2,) + tuple(shape[d] for d in order), dtype=g.dtype)
+
+        def work(part):
+            sums[0][part] = _contract((g[part], x[part]), sums[0][part].shape)
+            sums[1][part] = _contract((g[part],), sums[1][part].shape)
+        _in_parts(work, x, sums.shape[1:])
+        return xp.stack([_unpermuted(s, order) for s in sums])
 
     @staticmethod
     def backward(ctx, grad):
@@ -99,12 +150,19 @@ class Moments(Function):
     def forward(ctx, x, dims):
         ctx.save_inputs(0)
         ctx.save_output()
-        kept = tuple(1 if i in dims else n for i, n in enumerate(x.shape))
+        xp = backends.get(x).xp
         count = math.prod(x.shape[d] for d in dims)
-        mean = _contract((x,), kept) / count
-        centred = x - mean
-        var = _contract((centred, centred), kept) / count
-        return backends.get(x).xp.stack([mean, var])
+        order = _memory_order(x)
+        x = x.transpose(order)
+        stats = xp.empty((2,) + tuple(1 if d in dims else x.shape[i] for i, d in enumerate(order)), dtype=x.dtype)
+
+        def work(part):
+            mean = stats[0][part]
+            mean[...] = _contract((x[part],), mean.shape) / count
+            centred = x[part] - mean
+            stats[1][part] = _contract((centred, centred), mean.shape) / count
+        _in_parts(work, x, stats.shape[1:])
+        return xp.stack([_unpermuted(s, order) for s in stats])
 
     @staticmethod
     def backward(ctx, grad):

@@ -187,7 +187,8 @@ def relu(input):
 def leaky_relu(input, negative_slope=0.01):
     """x for x > 0, negative_slope * x otherwise (Maas et al. 2013)."""
     xp = check_tensor(input, "leaky_relu", "input").backend.xp
-    return _scaled(input, xp.where(input.data > 0, 1.0, negative_slope))
+    one, slope = input.dtype.type(1), input.dtype.type(negative_slope)  # no float64 detour
+    return _scaled(input, xp.where(input.data > 0, one, slope))
 
 
 def elu(input, alpha=1.0):
@@ -220,11 +221,10 @@ def where(condition, input, other):
     """input where condition else other (torch.where); condition is a bool Tensor or array."""
     like = input if isinstance(input, Tensor) else other
     input, other = as_tensor(input, like, "where"), as_tensor(other, like, "where")
-    cond = condition.data if isinstance(condition, Tensor) else condition
-    shape = broadcast_shapes(broadcast_shapes(input.shape, other.shape, "where"),
-                             like.backend.xp.shape(cond), "where")
-    return Where.apply(input.expand(shape), other.expand(shape),
-                       condition=like.backend.xp.broadcast_to(cond, shape))
+    xp = like.backend.xp
+    cond = xp.asarray(condition.data if isinstance(condition, Tensor) else condition)  # on like's device
+    shape = broadcast_shapes(broadcast_shapes(input.shape, other.shape, "where"), cond.shape, "where")
+    return Where.apply(input.expand(shape), other.expand(shape), condition=xp.broadcast_to(cond, shape))
 
 
 def maximum(input, other):

@@ -163,8 +163,8 @@ class Optimizer(abc.ABC):
 def _state_value(value, param, what):
     """A fresh Tensor with param's dtype and device for an array-like state value (checked
     against param's shape); other values (the step count) as they are."""
-    if not isinstance(value, (Tensor, numpy.ndarray)):
-        return value
+    if not isinstance(value, (Tensor, numpy.ndarray)) and not hasattr(value, "__cuda_array_interface__"):
+        return value  # the step count and other plain values
     array = value.data if isinstance(value, Tensor) else value
     if array.shape != param.shape:
         raise ValueError(f"{what} has shape {array.shape} but the parameter has shape {param.shape}")

@@ -1,0 +1,269 @@
+"""device="cuda" end to end: ops forward and backward, a short training run, device moves,
+Module.to and save/load give on the device what they give on the CPU (float32 tolerances).
+
+Each test runs on two devices:
+- "cuda": CuPy arrays on a real GPU (skipped where CuPy or a GPU is missing);
+- "emulated": every NumPy float32 array counts as a "cuda" array, so `backends.get` hands it
+  to backends/cuda.py, whose launches run on the CPU emulator (kernels/emulator). This runs
+  the CUDA backend's Python code and kernels in CI; sizes stay small, the emulator is slow.
+  Arrays of other dtypes (integer labels, masks) stay on the NumPy backend there.
+
+A test computes its CPU reference first, then the same thing inside `device.active()`.
+"""
+import contextlib
+import types
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import scratchgen as sg
+import scratchgen.functional as F
+from scratchgen import backends, nn, optim
+from scratchgen.backends import cuda as cuda_backend
+
+RTOL, ATOL = 1e-4, 1e-5  # float32 results of different summation orders and fast-math intrinsics
+
+
+def _gpu_missing():
+    """Why the real-GPU cases cannot run here, or None if they can."""
+    try:
+        import cupy
+    except ImportError:
+        return "CuPy is not installed (pip install 'scratchgen[cuda]')"
+    return None if cupy.is_available() else "CuPy finds no usable CUDA GPU"
+
+
+def _emulated_cuda_backend():
+    """backends/cuda.py with NumPy as its array module: its launches take the emulator."""
+    functions = {name: getattr(cuda_backend, name) for name in dir(cuda_backend) if not name.startswith("__")}
+    copy = lambda array: np.array(array, copy=True)  # noqa: E731 (a device move copies, as on a GPU)
+    return types.SimpleNamespace(**{**functions, "xp": np, "to_host": copy, "from_host": copy})
+
+
+class Device:
+    def __init__(self, kind, monkeypatch):
+        self.kind, self._monkeypatch = kind, monkeypatch
+
+    @contextlib.contextmanager
+    def active(self):
+        """Inside: "cuda" is this device (for "emulated": NumPy float32 arrays are "cuda")."""
+        if self.kind == "cuda":
+            yield
+            return
+        emulated = _emulated_cuda_backend()
+        get, for_device = backends.get, backends.for_device
+        with self._monkeypatch.context() as patch:
+            patch.setattr(backends, "get", lambda array: emulated if (
+                isinstance(array, np.ndarray) and array.dtype == np.float32) else get(array))
+            patch.setattr(backends, "for_device", lambda device: emulated if device == "cuda" else for_device(device))
+            yield
+
+
+@pytest.fixture(params=["emulated", pytest.param("cuda", marks=pytest.mark.skipif(
+    _gpu_missing() is not None, reason=f"real-GPU cases: {_gpu_missing()}"))])
+def device(request, monkeypatch):
+    return Device(request.param, monkeypatch)
+
+
+def host(tensor):
+    return tensor.detach().numpy()
+
+
+def close(actual, expected, rtol=RTOL, atol=ATOL):
+    assert_allclose(host(actual), host(expected), rtol=rtol, atol=atol)
+
+
+def random(*shape, low=-2.0, high=2.0, seed=0):
+    return np.random.default_rng(seed + len(shape)).uniform(low, high, shape).astype(np.float32)
+
+
+# ---- ops: forward and backward on the device against the CPU ------------------------------
+
+def _bn(x, mean, var, w, b):
+    return F.batch_norm(x, mean, var, w, b, training=True)
+
+
+def _cross_entropy(x):
+    return F.cross_entropy(x, sg.tensor([0, 2, 1, 2], device=x.device))
+
+
+def _index(x):
+    return x[sg.tensor([0, 2, 0], device=x.device)]
+
+
+# name -> (function of the tensors, shapes of its float inputs); inputs get gradients
+OPS = {
+    "add_mul_div_broadcast": (lambda a, b: (a + b) * a / (b.abs() + 1), [(4, 5), (5,)]),
+    "pow_exp_log_sqrt": (lambda a: (a ** 2 + 1).log() + (a * 0.5).exp() + (a.abs() + 1).sqrt(), [(3, 7)]),
+    "relu_leaky_relu": (lambda a: F.relu(a) + F.leaky_relu(a, 0.2), [(6, 5)]),
+    "tanh_sigmoid_softplus_elu": (lambda a: a.tanh() + a.sigmoid() + F.softplus(a) + F.elu(a), [(6, 5)]),
+    "clamp_where_maximum": (lambda a, b: a.clamp(-1, 1) + sg.where(a > 0, a, b) + sg.maximum(a, b),
+                            [(4, 6), (4, 6)]),
+    "softmax_log_softmax": (lambda a: F.softmax(a, 1) * F.log_softmax(a, 0), [(5, 9)]),
+    "logsumexp": (lambda a: a.logsumexp((0, 2)), [(3, 4, 5)]),
+    "sum_mean_var": (lambda a: a.sum(1) + a.mean(1) + a.var(1), [(4, 6)]),
+    "max_min_along_dim": (lambda a: a.max(1)[0] - a.min(0)[0][:4], [(4, 6)]),
+    "amax": (lambda a: a.max() + a.sum(), [(4, 6)]),
+    "matmul_batched": (lambda a, b: a @ b, [(2, 3, 4), (4, 5)]),
+    "linear": (F.linear, [(6, 8), (5, 8), (5,)]),
+    "conv2d": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), [(2, 3, 7, 7), (4, 3, 3, 3), (4,)]),
+    "conv_transpose2d": (lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1),
+                         [(2, 4, 4, 4), (4, 3, 4, 4), (3,)]),
+    "max_and_avg_pool2d": (lambda x: F.max_pool2d(x, 2) + F.avg_pool2d(x, 2), [(2, 3, 6, 6)]),
+    "batch_norm_training": (lambda x, w, b: _bn(x, sg.zeros(3, device=x.device), sg.ones(3, device=x.device), w, b),
+                            [(4, 3, 5, 5), (3,), (3,)]),
+    "mse_and_bce_with_logits": (lambda a, t: F.mse_loss(a, t) + F.binary_cross_entropy_with_logits(a, t.sigmoid()),
+                                [(4, 5), (4, 5)]),
+    "bce": (lambda a: F.binary_cross_entropy(a.sigmoid(), (a * 3).sigmoid()), [(4, 5)]),
+    "cross_entropy_int_targets": (_cross_entropy, [(4, 3)]),
+    "kl_div": (lambda a, b: F.kl_div(F.log_softmax(a, 1), F.softmax(b, 1), reduction="batchmean"), [(4, 5), (4, 5)]),
+    "getitem_index_add": (_index, [(4, 3)]),
+    "cat_pad_reshape_permute": (lambda a, b: F.pad(sg.cat([a, b], 1), (1, 2)).reshape(4, -1).permute(1, 0),
+                                [(2, 3, 2), (2, 1, 2)]),
+}
+
+
+def _forward_backward(fn, arrays, device_name):
+    inputs = [sg.tensor(a, device=device_name, requires_grad=True) for a in arrays]
+    out = fn(*inputs)
+    grad_out = sg.tensor(random(*out.shape, seed=7), device=device_name)
+    (out * grad_out).sum().backward()
+    return out, [t.grad for t in inputs]
+
+
+@pytest.mark.parametrize("name", OPS)
+def test_op_forward_and_backward_match_the_cpu(device, name):
+    fn, shapes = OPS[name]
+    arrays = [random(*shape, seed=i) for i, shape in enumerate(shapes)]
+    expected, expected_grads = _forward_backward(fn, arrays, "cpu")
+    with device.active():
+        out, grads = _forward_backward(fn, arrays, "cuda")
+        assert out.device == "cuda" and all(g.device == "cuda" for g in grads)
+    close(out, expected)
+    for grad, expected_grad in zip(grads, expected_grads):
+        close(grad, expected_grad)
+
+
+def test_dropout_with_a_seeded_generator_matches_the_cpu(device):
+    x = random(8, 16)
+
+    def run(device_name):
+        t = sg.tensor(x, device=device_name, requires_grad=True)
+        out = F.dropout(t, 0.3, generator=sg.Generator(5))
+        out.sum().backward()
+        return out, t.grad
+    expected, expected_grad = run("cpu")
+    with device.active():
+        out, grad = run("cuda")
+    close(out, expected)
+    close(grad, expected_grad)
+    assert 0 < (host(out) == 0).mean() < 0.6
+
+
+def test_random_factories_give_the_cpu_numbers(device):
+    def draws(device_name):
+        g = sg.Generator(3)
+        return [sg.randn(3, 4, device=device_name, generator=g), sg.rand(5, device=device_name, generator=g)]
+    expected = draws("cpu")
+    with device.active():
+        got = draws("cuda")
+        assert all(t.device == "cuda" for t in got)
+    for actual, reference in zip(got, expected):
+        close(actual, reference, rtol=0, atol=0)
+
+
+# ---- a short training run: a tiny DCGAN with Adam --------------------------------------------
+
+def _tiny_dcgan():
+    generator = nn.Sequential(
+        nn.Linear(8, 16 * 4 * 4, bias=False), nn.Unflatten(1, (16, 4, 4)), nn.BatchNorm2d(16), nn.ReLU(),
+        nn.ConvTranspose2d(16, 8, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+        nn.ConvTranspose2d(8, 1, 4, stride=2, padding=1), nn.Tanh())
+    discriminator = nn.Sequential(
+        nn.Conv2d(1, 8, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+        nn.Conv2d(8, 16, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(16), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(16 * 4 * 4, 1))
+    return generator, discriminator
+
+
+def _train_tiny_dcgan(device_name, steps=3, batch=4):
+    """Losses of `steps` DCGAN steps (D on real and fake, then G, non-saturating), Adam."""
+    sg.manual_seed(0)
+    generator, discriminator = (m.to(device_name) for m in _tiny_dcgan())
+    opt_g = optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    real = sg.tensor(random(batch, 1, 16, 16, low=-1, high=1), device=device_name)
+    z = sg.tensor(random(batch, 8), device=device_name)
+    ones, zeros = sg.ones(batch, 1, device=device_name), sg.zeros(batch, 1, device=device_name)
+    bce = F.binary_cross_entropy_with_logits
+    losses = []
+    for _ in range(steps):
+        opt_d.zero_grad()
+        fake = generator(z)
+        loss_d = bce(discriminator(real), ones) + bce(discriminator(fake.detach()), zeros)
+        loss_d.backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        loss_g = bce(discriminator(fake), ones)
+        loss_g.backward()
+        opt_g.step()
+        losses.append([loss_d.item(), loss_g.item()])
+    return np.array(losses), generator
+
+
+def test_tiny_dcgan_training_matches_the_cpu(device):
+    expected, cpu_generator = _train_tiny_dcgan("cpu")
+    with device.active():
+        losses, generator = _train_tiny_dcgan("cuda")
+        assert all(p.device == "cuda" for p in generator.parameters())
+    assert_allclose(losses, expected, rtol=1e-4, atol=1e-5)
+    for param, cpu_param in zip(generator.parameters(), cpu_generator.parameters()):
+        close(param, cpu_param, rtol=1e-3, atol=1e-5)
+    close(generator[2].running_var, cpu_generator[2].running_var)
+
+
+# ---- moving tensors and modules, saving and loading ------------------------------------------
+
+def test_to_cuda_and_back_carries_gradients(device):
+    x_array = random(3, 4)
+    with device.active():
+        x = sg.tensor(x_array, requires_grad=True)
+        on_device = x.to("cuda")
+        assert on_device.device == "cuda" and on_device.requires_grad
+        back = (on_device * on_device).to("cpu")
+        assert isinstance(back.data, np.ndarray)
+        (back * sg.tensor(x_array)).sum().backward()
+    assert_allclose(host(x.grad), 2 * x_array ** 2, rtol=RTOL)  # d(x^2 * x_const)/dx
+
+
+def test_module_to_cuda_moves_parameters_buffers_and_gradients(device):
+    sg.manual_seed(1)
+    model = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.Flatten(), nn.Linear(12, 2))
+    x = random(2, 2, 4, 4)
+    model(sg.tensor(x)).sum().backward()
+    expected = model(sg.tensor(x))
+    with device.active():
+        moved = model.to("cuda")
+        assert moved is model
+        assert all(t.device == "cuda" for t in [*model.parameters(), model[1].running_mean, model[1].running_var])
+        assert all(p.grad.device == "cuda" for p in model.parameters())
+        out = model(sg.tensor(x, device="cuda"))
+    close(out, expected)
+
+
+def test_save_and_load_a_cuda_state_dict(device, tmp_path):
+    sg.manual_seed(2)
+    cpu_model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))
+    path = tmp_path / "model.npz"
+    with device.active():
+        model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)).to("cuda")
+        model.load_state_dict(cpu_model.state_dict())
+        sg.save(model.state_dict(), path)
+        loaded = sg.load(path)
+        assert all(t.device == "cuda" for t in loaded.values() if t.dtype == np.float32)
+        on_host = sg.load(path, map_location="cpu")
+    for key, tensor in cpu_model.state_dict().items():
+        assert isinstance(on_host[key].data, np.ndarray)
+        close(loaded[key], tensor, rtol=0, atol=0)
+        close(on_host[key], tensor, rtol=0, atol=0)
