@@ -72,14 +72,13 @@ def _networks(nn):
     return generator, discriminator
 
 
-def _training_step(lib, nn, bce, optim):
+def _training_step(lib, nn, bce, optim, device="cpu"):
     """A function running one D step and one G step in library `lib` (scratchgen or torch)."""
-    generator, discriminator = _networks(nn)
+    generator, discriminator = (network.to(device) for network in _networks(nn))
     opt_g = optim.Adam(generator.parameters(), lr=LR, betas=BETAS)
     opt_d = optim.Adam(discriminator.parameters(), lr=LR, betas=BETAS)
-    real_array, z_array = _batches()
-    real, z = lib.tensor(real_array), lib.tensor(z_array)
-    ones, zeros = lib.ones(BATCH, 1), lib.zeros(BATCH, 1)
+    real, z = (lib.tensor(array, device=device) for array in _batches())
+    ones, zeros = lib.ones(BATCH, 1, device=device), lib.zeros(BATCH, 1, device=device)
 
     def step():
         # D step: real images towards 1, G's images (no gradient into G) towards 0

@@ -325,23 +325,7 @@ def measure(case, copy_gbs, gemm_tflops):
 def dcgan_step(lib, nn, bce, optim):
     """bench_dcgan.py's training step with networks, batches and targets on the GPU."""
     lib.manual_seed(0)
-    generator, discriminator = (network.to("cuda") for network in bench_dcgan._networks(nn))
-    opt_g = optim.Adam(generator.parameters(), lr=bench_dcgan.LR, betas=bench_dcgan.BETAS)
-    opt_d = optim.Adam(discriminator.parameters(), lr=bench_dcgan.LR, betas=bench_dcgan.BETAS)
-    real, z = (lib.tensor(array, device="cuda") for array in bench_dcgan._batches())
-    ones, zeros = lib.ones(bench_dcgan.BATCH, 1, device="cuda"), lib.zeros(bench_dcgan.BATCH, 1, device="cuda")
-
-    def step():
-        opt_d.zero_grad()
-        fake = generator(z)
-        loss_d = bce(discriminator(real), ones) + bce(discriminator(fake.detach()), zeros)
-        loss_d.backward()
-        opt_d.step()
-        opt_g.zero_grad()
-        loss_g = bce(discriminator(fake), ones)
-        loss_g.backward()
-        opt_g.step()
-    return step
+    return bench_dcgan._training_step(lib, nn, bce, optim, device="cuda")
 
 
 def dcgan_row():

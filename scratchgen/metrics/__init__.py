@@ -1,0 +1,13 @@
+"""Sample-quality metrics: an MNIST classifier trained with scratchgen (cached), FID on its
+penultimate features, the classifier-based Inception score, the class histogram and its KL to
+uniform; mode coverage on the 2-D toys. Plain functions on NumPy arrays or Tensors.
+
+    image_sample_metrics(model.sample(10_000))          # {"fid_lenet", "classifier_score", "kl_to_uniform", ...}
+    toy_sample_metrics(model.sample(2500), "8gaussians")  # {"modes_covered", "high_quality_fraction", ...}
+"""
+from .classifier import (LeNet, Recipe, TrainedClassifier, classifier_cache_dir, features,
+                         features_and_probabilities, load_classifier, probabilities, train_classifier)
+from .evaluate import image_sample_metrics, toy_sample_metrics
+from .fid import feature_statistics, fid_from_features, frechet_distance
+from .scores import class_histogram, classifier_score, kl_to_uniform
+from .toy import mode_coverage, nearest_modes

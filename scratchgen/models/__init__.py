@@ -1,0 +1,9 @@
+"""Model families, one file each, with their papers' networks, losses and training steps.
+
+    from scratchgen.models import model_class, list_models
+    WGANGP = model_class("wgan-gp")          # the class behind `scratchgen train wgan-gp`
+
+Every family implements the interface of base.GenerativeModel, which is all the training loop uses.
+"""
+from .base import GenerativeModel
+from .registry import MODELS, list_models, model_class

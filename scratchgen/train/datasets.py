@@ -1,0 +1,131 @@
+"""The data each run trains and is evaluated on, built from scratchgen.data by name.
+
+    8gaussians, swissroll   fresh i.i.d. points for every batch, as gan_toy.py draws them
+    25gaussians             one set of 100,000 points, shuffled into batches (gan_toy.py)
+    mnist                   the 60,000 training images, pixels as the model's `pixels` setting asks:
+                            "tanh" [-1, 1], "unit" [0, 1], "fixed-binary" (threshold 0.5) or
+                            "dynamic-binary" (a fresh Bernoulli draw per batch)
+
+A batch source gives one tuple of Tensors per `next()` and has `state_dict()` /
+`load_state_dict()`, so a checkpoint resumes the data stream exactly where it was.
+Each stream of random numbers comes from SeedSequence([seed, stream]), one stream per use.
+"""
+import numpy
+
+from ..autograd import Tensor
+from ..data import (DataLoader, DynamicBinarize, add_channel_dim, binarize, flatten_images, infinite_batches,
+                    load_mnist, to_tanh_range, to_unit_range, toy_distribution)
+from ..data.toy import TOY_DISTRIBUTIONS
+from ..random import Generator
+
+TOY_DATASETS = tuple(TOY_DISTRIBUTIONS)
+FRESH_TOYS = ("8gaussians", "swissroll")
+TOY_DATASET_SIZE = 100_000           # gan_toy.py's 25gaussians dataset
+PIXELS = ("tanh", "unit", "fixed-binary", "dynamic-binary")
+# the random streams of a run, each SeedSequence([seed, number]); 1 is the model's own noise (models/base.py)
+DATA_ORDER_STREAM, BINARIZATION_STREAM, TOY_STREAM = 2, 3, 4
+PLOT_NOISE_STREAM = 5   # the same noise for every sample plot, so the plots show the model change
+REFERENCE_STREAM = 6    # the real points drawn with each scatter plot
+EVAL_STREAM = 7
+SAMPLE_STREAM = 8
+TEST_BINARIZATION_SEED = 0           # the test set is binarised once, the same for every run
+
+
+def stream(seed, number):
+    """An independent generator for one use of the run's seed."""
+    return Generator(numpy.random.SeedSequence([seed, number]))
+
+
+def dataset_kind(dataset):
+    """"toy" or "mnist": which of a model's dataset_defaults apply."""
+    return "toy" if dataset in TOY_DATASETS else "mnist"
+
+
+def data_shape(dataset, image_layout):
+    """The shape of one training example."""
+    if dataset in TOY_DATASETS:
+        return [2]
+    return [784] if image_layout == "flat" else [1, 28, 28]
+
+
+def num_classes(dataset):
+    return 0 if dataset in TOY_DATASETS else 10
+
+
+class FreshToyBatches:
+    """Endless batches of new points from a toy distribution."""
+    batches_per_epoch = None  # no finite dataset, so no epochs
+
+    def __init__(self, distribution, batch_size, generator, device):
+        self.distribution, self.batch_size, self.generator, self.device = distribution, batch_size, generator, device
+
+    def __next__(self):
+        return (Tensor._wrap(self.distribution.sample(self.batch_size, self.generator)).to(self.device),)
+
+    def state_dict(self):
+        return {"generator": self.generator.get_state()}
+
+    def load_state_dict(self, state):
+        self.generator.set_state(state["generator"])
+
+
+class EndlessLoader:
+    """A shuffling DataLoader cycled epoch after epoch."""
+
+    def __init__(self, loader, device):
+        self.loader, self.device = loader, device
+        self.batches_per_epoch = len(loader)
+        self._batches = infinite_batches(loader)
+
+    def __next__(self):
+        return tuple(tensor.to(self.device) for tensor in next(self._batches))
+
+    def state_dict(self):
+        return self.loader.state_dict()
+
+    def load_state_dict(self, state):
+        self.loader.load_state_dict(state)
+        self._batches = infinite_batches(self.loader)
+
+
+def training_batches(config, image_layout, batches_per_step):
+    """The batch source of a run: batches of config["batch_size"] * batches_per_step examples
+    (a model that makes several critic updates per step splits them)."""
+    dataset, seed, device = config["dataset"], config["seed"], config["device"]
+    batch_size = config["batch_size"] * batches_per_step
+    if dataset in FRESH_TOYS:
+        return FreshToyBatches(toy_distribution(dataset), batch_size, stream(seed, TOY_STREAM), device)
+    if dataset in TOY_DATASETS:
+        points = toy_distribution(dataset).sample(TOY_DATASET_SIZE, stream(seed, TOY_STREAM))
+        arrays, transform = (points,), None
+    else:
+        images, labels = load_mnist("train", data_dir=config["data_dir"])
+        pixels, transform = mnist_pixels(images, config["pixels"], stream(seed, BINARIZATION_STREAM))
+        arrays = (mnist_layout(pixels, image_layout), labels)
+    loader = DataLoader(arrays, batch_size=batch_size, shuffle=True, drop_last=True,
+                        generator=stream(seed, DATA_ORDER_STREAM), transform=transform)
+    return EndlessLoader(loader, device)
+
+
+def mnist_pixels(images, pixels, generator):
+    """(array, loader transform or None) for uint8 images under the `pixels` setting."""
+    if pixels not in PIXELS:
+        raise ValueError(f"pixels must be one of {PIXELS}, got {pixels!r}")
+    if pixels == "dynamic-binary":
+        return images, DynamicBinarize(generator)  # the loader binarises each batch as it is drawn
+    scale = {"tanh": to_tanh_range, "unit": to_unit_range, "fixed-binary": binarize}[pixels]
+    return scale(images), None
+
+
+def mnist_layout(images, image_layout):
+    return flatten_images(images) if image_layout == "flat" else add_channel_dim(images)
+
+
+def mnist_test_set(config, image_layout):
+    """(images, labels) of the MNIST test split as the model saw its training data; dynamic
+    binarisation is drawn once from a fixed seed, so every run is tested on the same bits."""
+    images, labels = load_mnist("test", data_dir=config["data_dir"])
+    pixels, transform = mnist_pixels(images, config["pixels"], Generator(TEST_BINARIZATION_SEED))
+    if transform is not None:
+        pixels = transform(pixels)
+    return mnist_layout(pixels, image_layout), labels

@@ -1,0 +1,130 @@
+"""The training loop: steps, progress bar, metrics, sample plots, checkpoints, and the two
+ways a run stops early.
+
+- Ctrl-C: the step under way finishes, a checkpoint is written, the loop returns "interrupted";
+  `scratchgen train --resume RUN_DIR` continues from there. A second Ctrl-C stops at once.
+- A loss that is NaN or inf (or parameters that became so): TrainingDiverged, naming the step
+  and the last finite losses; no checkpoint of the broken state is written, so the newest
+  checkpoint is the last good one.
+"""
+import contextlib
+import math
+import signal
+import sys
+import threading
+import time
+
+from . import checkpoint, datasets, plots
+from .progress import ProgressBar
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss or a parameter became NaN or inf; the message names the step and the last good checkpoint."""
+
+
+@contextlib.contextmanager
+def deferred_interrupt(stream):
+    """Inside the block a first Ctrl-C only sets the returned event (the loop stops at the
+    end of its step); a second one raises KeyboardInterrupt as usual."""
+    requested = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield requested  # signal handlers can only be set from the main thread
+        return
+
+    def on_interrupt(signum, frame):
+        if requested.is_set():
+            raise KeyboardInterrupt
+        requested.set()
+        stream.write("\nCtrl-C: stopping after this step and saving a checkpoint (Ctrl-C again to stop now)\n")
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield requested
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class Trainer:
+    """Runs `model` on `batches` from `start_step` to config["steps"], writing into `run`."""
+
+    def __init__(self, model, batches, run, config, start_step=0, stream=None, reference_points=None):
+        self.model, self.batches, self.run, self.config = model, batches, run, config
+        self.step = start_step
+        self.stream = sys.stderr if stream is None else stream
+        self.reference_points = reference_points
+        self.last_finite = None  # (step, losses) of the last step whose losses were all finite
+        self.plotting = plots.available()
+        if not self.plotting:
+            self.stream.write("scratchgen: matplotlib is not installed, so no plots are drawn "
+                              "(pip install 'scratchgen[plot]')\n")
+
+    def train(self):
+        """Train to the end ("finished") or until Ctrl-C ("interrupted")."""
+        total = self.config["steps"]
+        progress = ProgressBar(total, self.step, self.stream)
+        started = time.perf_counter()
+        try:
+            with deferred_interrupt(self.stream) as interrupted:
+                while self.step < total and not interrupted.is_set():
+                    losses = self.model.train_step(next(self.batches))
+                    self.step += 1
+                    self.check_finite(losses)
+                    self.last_finite = (self.step, losses)
+                    progress.update(self.step, losses)
+                    self.after_step(losses, time.perf_counter() - started)
+                if interrupted.is_set() and self.step < total:
+                    self.save_checkpoint()
+                    return "interrupted"
+        finally:
+            progress.close()
+            self.plot_curves()
+        return "finished"
+
+    def after_step(self, losses, elapsed):
+        step, config, last = self.step, self.config, self.step == self.config["steps"]
+        if step % config["log_every"] == 0 or last:
+            self.run.append_metrics({"step": step, "time_s": round(elapsed, 3), **losses})
+        if step % config["sample_every"] == 0 or last:
+            self.plot_samples()
+        if step % config["checkpoint_every"] == 0 or last:
+            self.save_checkpoint()
+
+    def check_finite(self, losses):
+        bad = [name for name, value in losses.items() if not math.isfinite(value)]
+        if bad:
+            values = ", ".join(f"{name}={value}" for name, value in losses.items())
+            raise TrainingDiverged(f"{' and '.join(bad)} became non-finite at step {self.step} ({values}); "
+                                   f"{self.last_finite_text()}; {self.last_checkpoint_text()}")
+
+    def last_finite_text(self):
+        if self.last_finite is None:
+            return "no earlier step of this session had finite losses"
+        step, losses = self.last_finite
+        return f"last finite losses at step {step}: " + ", ".join(f"{k}={v:.6g}" for k, v in losses.items())
+
+    def last_checkpoint_text(self):
+        paths = checkpoint.checkpoint_paths(self.run)
+        return f"the last good checkpoint is {paths[-1]}" if paths else "no checkpoint had been written yet"
+
+    def save_checkpoint(self):
+        state = checkpoint.checkpoint_state(self.step, self.model, self.batches)
+        bad = checkpoint.non_finite_entries(state["model"], "model")
+        if bad:
+            raise TrainingDiverged(f"parameters became non-finite by step {self.step} ({', '.join(bad[:3])}"
+                                   f"{', ...' if len(bad) > 3 else ''}); {self.last_finite_text()}; "
+                                   f"{self.last_checkpoint_text()}")
+        return checkpoint.save_checkpoint(self.run, state, self.config["keep_checkpoints"])
+
+    def plot_samples(self):
+        if not self.plotting:
+            return
+        is_points = self.config["dataset"] != "mnist"
+        n = plots.SCATTER_SIZE if is_points else plots.GRID_SIZE
+        samples = self.model.sample(n, generator=datasets.stream(self.config["seed"], datasets.PLOT_NOISE_STREAM))
+        title = f"{self.config['model']} on {self.config['dataset']}, step {self.step}"
+        plots.save_samples(samples, self.run.sample_path(self.step), title, self.reference_points)
+
+    def plot_curves(self):
+        records = self.run.read_metrics()
+        if self.plotting and records:
+            plots.save_curves(records, self.run.curves_path, f"{self.config['model']} on {self.config['dataset']}")

@@ -1,0 +1,99 @@
+"""Resuming is exact: N steps, then --resume to 2N, gives the same parameters, optimizer state
+and data position as 2N steps in one go, also after a Ctrl-C in the middle of a run."""
+import io
+import signal
+
+import numpy
+import pytest
+
+import scratchgen as sg
+from scratchgen import train
+from scratchgen.models import model_class
+from scratchgen.train import checkpoint
+
+# wgan-gp draws fresh toy points for every batch; gan on 25gaussians goes through the shuffling DataLoader
+CASES = [("wgan-gp", "8gaussians", dict(hidden=[16, 16], batch_size=32, sample_every=100)),
+         ("gan", "25gaussians", dict(hidden=[16], batch_size=4096, sample_every=100))]  # 24 batches an epoch: resumes mid-epoch
+
+
+def flat_state(run_dir):
+    """Every array and number in the newest checkpoint, by path."""
+    _, state = checkpoint.latest_checkpoint(train.RunFolder.open(run_dir))
+    flat = {}
+
+    def walk(value, where):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{where}/{key}")
+        elif isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                walk(item, f"{where}/{i}")
+        else:
+            flat[where] = value.numpy() if isinstance(value, sg.Tensor) else value
+    walk(state, "")
+    return flat
+
+
+def assert_same_state(first, second):
+    assert first.keys() == second.keys()
+    for key in first:
+        if isinstance(first[key], numpy.ndarray):
+            numpy.testing.assert_array_equal(first[key], second[key], err_msg=key)
+        else:
+            assert first[key] == second[key], key
+
+
+def start(name, dataset, overrides, out, steps):
+    return train.start(name, dataset, steps=steps, overrides=overrides, out=out, stream=io.StringIO())
+
+
+@pytest.mark.parametrize("name, dataset, overrides", CASES)
+def test_n_steps_then_resume_to_2n_equals_2n_steps(name, dataset, overrides, tmp_path):
+    start(name, dataset, overrides, tmp_path / "straight", steps=6)
+    start(name, dataset, overrides, tmp_path / "resumed", steps=3)
+    run, outcome = train.resume(tmp_path / "resumed", steps=6, stream=io.StringIO())
+    assert outcome == "finished"
+    assert_same_state(flat_state(tmp_path / "straight"), flat_state(tmp_path / "resumed"))
+    assert [record["step"] for record in run.read_metrics()] == [3, 6]  # log_every 10: each session's last step
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_the_same_run(tmp_path, monkeypatch):
+    name, dataset, overrides = CASES[0]
+    start(name, dataset, overrides, tmp_path / "straight", steps=5)
+    cls = model_class(name)
+    original_step = cls.train_step
+    calls = []
+
+    def step_then_ctrl_c(model, batch):
+        losses = original_step(model, batch)
+        calls.append(1)
+        if len(calls) == 2:
+            signal.raise_signal(signal.SIGINT)  # as a user pressing Ctrl-C during step 2
+        return losses
+    monkeypatch.setattr(cls, "train_step", step_then_ctrl_c)
+    run, outcome = start(name, dataset, overrides, tmp_path / "stopped", steps=5)
+    assert outcome == "interrupted" and len(calls) == 2
+    assert checkpoint.checkpoint_paths(run)[-1].name == "step_000002.npz"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
+    monkeypatch.setattr(cls, "train_step", original_step)
+    _, outcome = train.resume(tmp_path / "stopped", stream=io.StringIO())
+    assert outcome == "finished"
+    assert_same_state(flat_state(tmp_path / "straight"), flat_state(tmp_path / "stopped"))
+
+
+def test_resume_forgets_metrics_logged_after_the_checkpoint(tmp_path):
+    overrides = dict(CASES[0][2], log_every=1, checkpoint_every=2)
+    run, _ = start("wgan-gp", "8gaussians", overrides, tmp_path / "run", steps=3)
+    (run.checkpoints / "step_000003.npz").unlink()  # as if killed after logging step 3
+    train.resume(run.path, steps=4, stream=io.StringIO())
+    assert [record["step"] for record in run.read_metrics()] == [1, 2, 3, 4]
+
+
+def test_resume_needs_a_checkpoint_and_a_total_not_behind_it(tmp_path):
+    run, _ = start("wgan-gp", "8gaussians", CASES[0][2], tmp_path / "run", steps=2)
+    with pytest.raises(ValueError, match="at step 2, past the 1 steps asked for"):
+        train.resume(run.path, steps=1, stream=io.StringIO())
+    for path in checkpoint.checkpoint_paths(run):
+        path.unlink()
+    with pytest.raises(FileNotFoundError, match="has no checkpoint"):
+        train.resume(run.path, stream=io.StringIO())
