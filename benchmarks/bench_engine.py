@@ -92,7 +92,7 @@ def main():
         ours_vae, torch_vae_step = vae_step(scratchgen_vae(), x, eps), vae_step(torch_vae(), x, eps)
         rows = []
         chain_ours, chain_torch = harness.timed_ms(
-            [lambda: chain(sg, sg.ones), lambda: chain(torch, torch.ones)], repeats=max(3, args.repeats // 4))
+            [lambda: chain(sg, sg.ones), lambda: chain(torch, torch.ones)], repeats=max(5, args.repeats // 2))
         vae_ours, vae_torch = harness.timed_ms([ours_vae, torch_vae_step], repeats=args.repeats)
         for name, label, ours, ref in [
                 ("chain", f"chain of {CHAIN_OPS:,} tiny ops, fwd+bwd", chain_ours, chain_torch),

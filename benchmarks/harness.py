@@ -39,14 +39,15 @@ def median_ms(fn, repeats=20, warmup=3):
     return 1e3 * statistics.median(times)
 
 
-def timed_ms(steps, repeats, rounds=3):
+def timed_ms(steps, repeats, rounds=3, warmup=3):
     """Median ms of each function in `steps`, timed in alternating blocks of `repeats` calls:
     blocks (not call-by-call turns) because each library's idle worker threads spin for a
     while after a call (OpenBLAS for NumPy, OpenMP for PyTorch) and would steal the cores
     from the other; several rounds so drift hits both alike."""
     times = [[] for _ in steps]
     for step in steps:
-        step()  # warm up: allocations, optimizer state, first-call work
+        for _ in range(warmup):  # allocations, optimizer state, first-call work, GC generations
+            step()
     for _ in range(rounds):
         for step, bucket in zip(steps, times):
             for _ in range(repeats):

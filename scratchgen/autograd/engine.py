@@ -5,6 +5,9 @@ search (no recursion, so a 100,000-op chain is fine), then walk it from the outp
 calling each Function's backward with the summed gradient of its output. Gradients of
 broadcast inputs are reduced to the input's shape here, in one place, by `sum_to`.
 """
+import contextlib
+import gc
+
 from . import mode
 from .function import Node, _check_finite
 
@@ -35,6 +38,20 @@ def _leads_to(order, targets):
                                       for n in node.next):
             needed.add(id(node))
     return needed
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector off while gradients flow: the pass makes many small
+    objects but no reference cycles (the graph has none), and each automatic collection would
+    walk every live object of the process."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _apply_hooks(hooks, grad):
@@ -86,7 +103,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, targets, caller):
     needed = None if targets is None else _leads_to(order, targets)
     captured = {}
     anomaly = mode.is_anomaly_enabled()
-    with mode.set_grad_enabled(create_graph):
+    with mode.set_grad_enabled(create_graph), _collector_paused():
         for node in order:
             grad = grads.pop(id(node), None)
             if grad is None:
@@ -102,12 +119,13 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, targets, caller):
                 captured[id(node)] = grad
             if needed is not None and id(node) not in needed:
                 continue
-            every_input = node.needs_input_grad
-            if needed is not None:  # grad(): only the inputs that lead to a target
+            if needed is None:
+                node.needs_input_grad = tuple(n is not None for n in node.next)
+            else:  # grad(): only the inputs that lead to a target
                 node.needs_input_grad = tuple(n is not None and (id(n) in targets or id(n) in needed)
                                               for n in node.next)
             input_grads = _call_backward(node, grad, anomaly)
-            wanted, node.needs_input_grad = node.needs_input_grad, every_input
+            wanted = node.needs_input_grad
             for nxt, shape, need, g in zip(node.next, node.input_shapes, wanted, input_grads):
                 if not need or g is None:
                     continue

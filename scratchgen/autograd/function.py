@@ -43,7 +43,7 @@ class Node:
         """Keep the inputs at these positions for backward (checked against in-place edits)."""
         tensors = self._inputs
         self._saved_inputs = tuple(tensors[i] for i in indices)
-        self._saved_versions = tuple(tensors[i]._version[0] for i in indices)
+        self._saved_versions = tuple(_version_of(tensors[i]) for i in indices)
 
     def save_output(self):
         """Keep the output for backward (e.g. exp, tanh, sigmoid reuse their result)."""
@@ -59,7 +59,7 @@ class Node:
         return self._check_version(Tensor._wrap(data, grad_fn=self, version=counter), version)
 
     def _check_version(self, tensor, version):
-        if tensor._version[0] != version:
+        if _version_of(tensor) != version:
             raise RuntimeError(
                 f"{self.name}: a tensor of shape {tensor.shape} saved for backward was "
                 f"modified in place (version {version} when saved, {tensor._version[0]} now); "
@@ -91,6 +91,11 @@ class _Unrecorded:
         pass
 
 
+def _version_of(tensor):
+    """The tensor's version without making its counter (a tensor without one is at 0)."""
+    return 0 if tensor._counter is None else tensor._counter[0]
+
+
 class Function:
     """Base class of every differentiable op. A subclass defines the static methods
     `forward(ctx, *arrays, **params) -> array` and `backward(ctx, grad) -> tuple of Tensors`;
@@ -110,7 +115,6 @@ class Function:
             return Tensor._wrap(out)
         ctx.function = cls
         ctx.next = tuple((t.grad_fn or t) if t.requires_grad else None for t in inputs)
-        ctx.needs_input_grad = tuple(t.requires_grad for t in inputs)
         ctx.input_shapes = tuple(t.shape for t in inputs)
         ctx.hooks = None
         ctx.freed = False

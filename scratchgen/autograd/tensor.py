@@ -15,7 +15,7 @@ float32, float64, int64, int32, bool_ = numpy.float32, numpy.float64, numpy.int6
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_version", "_hooks", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_counter", "_hooks", "__weakref__")
     __array_priority__ = 1000  # numpy_array * tensor dispatches to Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
@@ -24,7 +24,7 @@ class Tensor:
         self.data = _to_array(data, dtype, device)
         self.grad = None
         self.grad_fn = None
-        self._version = [0]  # shared with views made for saved outputs; bumped by in-place ops
+        self._counter = None  # the version counter, made on first use (see _version)
         self._hooks = None
         self.requires_grad = False
         if requires_grad:
@@ -38,11 +38,20 @@ class Tensor:
         t.grad = None
         t.grad_fn = grad_fn
         t.requires_grad = grad_fn is not None
-        t._version = [0] if version is None else version
+        t._counter = version
         t._hooks = None
         return t
 
     # ---- properties -------------------------------------------------------------------
+    @property
+    def _version(self):
+        """[number of in-place changes so far], shared with `detach()`ed copies and saved
+        outputs of this tensor. Made on first use: most tensors are never changed in place,
+        and one object fewer per op keeps the garbage collector away from the forward pass."""
+        if self._counter is None:
+            self._counter = [0]
+        return self._counter
+
     shape = property(lambda self: self.data.shape)
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)

@@ -15,19 +15,17 @@ def as_tensor(value, like, op):
         dtype = like.data.dtype
         if dtype.kind != "f" or isinstance(value, complex):
             dtype = backend.xp.result_type(dtype, value)
-        if backend.name == "cpu":
-            return Tensor._wrap(backend.xp.asarray(value, dtype=dtype))
-        return Tensor._wrap(_device_constant(backend.xp, value, dtype))
+        return Tensor._wrap(_constant(backend.xp, value, dtype))
     if hasattr(value, "dtype") and hasattr(value, "shape"):
         return Tensor._wrap(backend.xp.asarray(value))
     raise TypeError(f"{op}: expected a Tensor or a number, got {type(value).__name__}")
 
 
 @functools.lru_cache(maxsize=1024, typed=True)
-def _device_constant(xp, value, dtype):
-    """A 0-d device array holding `value`, made once: wrapping a Python number anew would cost
-    a host-to-device copy per use (`1 - y`, `x * 0.5` in every step). Shared safely, because
-    ops never write into their inputs."""
+def _constant(xp, value, dtype):
+    """A 0-d array holding `value`, made once: wrapping a Python number anew costs an array
+    construction per use (on a GPU a host-to-device copy) for `1 - y`, `x * 0.5` in every
+    step. Shared safely, because ops never write into their inputs."""
     return xp.full((), value, dtype=dtype)
 
 

@@ -1,7 +1,11 @@
 """Loss functions, written as formulas over differentiable ops (so every one of them is
-differentiable twice with no code of its own). Names and arguments as torch.nn.functional."""
+differentiable twice with no code of its own), except BCE with logits, the hot loss of VAEs
+and GANs, which is one fused op with its backward beside it. Names and arguments as
+torch.nn.functional."""
 import math
 
+from .. import backends
+from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import as_tensor, check_tensor
 from .reduction import log_softmax
@@ -44,11 +48,34 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return _reduce(loss if weight is None else loss * weight, reduction, "binary_cross_entropy")
 
 
+class BCEWithLogits(Function):
+    """(1 - t) x + softplus(-x) = max(x, 0) - t x + log(1 + e^-|x|), fused into one op (it is
+    the hot loss of VAEs and GANs); d/dx = sigmoid(x) - t, d/dt = -x."""
+
+    @staticmethod
+    def forward(ctx, x, t):
+        ctx.save_inputs(0, 1)
+        xp = backends.get(x).xp
+        loss = xp.log1p(xp.exp(-xp.abs(x)))
+        loss += xp.maximum(x, 0)
+        loss -= t * x
+        return loss
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_inputs
+        need_x, need_t = ctx.needs_input_grad
+        return (g * (x.sigmoid() - t) if need_x else None), (-g * x if need_t else None)
+
+
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
     """Stable sigmoid + BCE: (1 - t) x + (1 + (p - 1) t) softplus(-x), never exp of a large x."""
     _same_shape(input, target, "binary_cross_entropy_with_logits")
-    log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
-    loss = (1 - target) * input + log_weight * softplus(-input, threshold=math.inf)
+    if pos_weight is None:
+        loss = BCEWithLogits.apply(input, target)
+    else:
+        log_term = (1 + (pos_weight - 1) * target) * softplus(-input, threshold=math.inf)  # -log sigmoid(x)
+        loss = (1 - target) * input + log_term
     return _reduce(loss if weight is None else loss * weight, reduction,
                    "binary_cross_entropy_with_logits")
 

@@ -134,7 +134,9 @@ class Softplus(Function):
         ctx.beta, ctx.threshold = beta, threshold
         bx = beta * x
         stable = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / beta
-        return xp.where(bx > threshold, x, stable)
+        if threshold == float("inf"):
+            return stable
+        return stable + (x - stable) * (bx > threshold)  # x itself above the threshold
 
     @staticmethod
     def backward(ctx, g):
