@@ -274,16 +274,23 @@ def test_batch_norm_stats_normalize_and_backward_match_torch(device, data):
     y = cuda.batch_norm_normalize(put(device, x), mean, invstd, w, b)
     grad_in, grad_weight, grad_bias = cuda.batch_norm_backward(put(device, grad), put(device, x), mean, invstd, w)
 
+    compare_norm_with_torch(
+        lambda x, w, b: torch.nn.functional.batch_norm(x, None, None, w, b, training=True, eps=eps),
+        (x, weight, bias, grad), affine, (y, grad_in, grad_weight, grad_bias), grad_in_atol=1e-4)
+
+
+def compare_norm_with_torch(torch_norm, arrays, affine, results, grad_in_atol):
+    """Check a normalisation kernel's output and gradients against torch_norm(x, w, b) in float64."""
+    x, weight, bias, grad = arrays
+    y, grad_in, grad_weight, grad_bias = results
     tensors = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (x, weight, bias)]
-    expected = torch.nn.functional.batch_norm(tensors[0], None, None, *(tensors[1:] if affine else (None, None)),
-                                              training=True, eps=eps)
-    expected_grads = torch.autograd.grad(expected, tensors[:3] if affine else tensors[:1],
-                                         torch.tensor(grad, dtype=torch.float64))
+    expected = torch_norm(tensors[0], *(tensors[1:] if affine else (None, None)))
+    grads = torch.autograd.grad(expected, tensors[:3] if affine else tensors[:1], torch.tensor(grad, dtype=torch.float64))
     close(y, expected.detach().numpy(), rtol=1e-4, atol=1e-4)
-    close(grad_in, expected_grads[0].numpy(), rtol=1e-3, atol=1e-4)
+    close(grad_in, grads[0].numpy(), rtol=1e-3, atol=grad_in_atol)
     if affine:
-        close(grad_weight, expected_grads[1].numpy(), rtol=1e-4, atol=1e-3)
-        close(grad_bias, expected_grads[2].numpy(), rtol=1e-4, atol=1e-3)
+        close(grad_weight, grads[1].numpy(), rtol=1e-4, atol=1e-3)
+        close(grad_bias, grads[2].numpy(), rtol=1e-4, atol=1e-3)
 
 
 # ---- layer norm
@@ -302,16 +309,10 @@ def test_layer_norm_forward_and_backward_match_torch(device, data):
     grad_in, grad_weight, grad_bias = cuda.layer_norm_backward(put(device, grad), put(device, x), normalized,
                                                                mean, rstd, w)
 
-    tensors = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (x, weight, bias)]
-    expected = torch.nn.functional.layer_norm(tensors[0], normalized, *(tensors[1:] if affine else (None, None)), eps)
-    grads = torch.autograd.grad(expected, tensors[:3] if affine else tensors[:1], torch.tensor(grad, dtype=torch.float64))
     dims = tuple(range(len(leading), len(shape)))
     close(mean, x.astype(np.float64).mean(dims, keepdims=True), atol=1e-5)
-    close(y, expected.detach().numpy(), rtol=1e-4, atol=1e-4)
-    close(grad_in, grads[0].numpy(), rtol=1e-3, atol=2e-4)
-    if affine:
-        close(grad_weight, grads[1].numpy(), rtol=1e-4, atol=1e-3)
-        close(grad_bias, grads[2].numpy(), rtol=1e-4, atol=1e-3)
+    compare_norm_with_torch(lambda x, w, b: torch.nn.functional.layer_norm(x, normalized, w, b, eps),
+                            (x, weight, bias, grad), affine, (y, grad_in, grad_weight, grad_bias), grad_in_atol=2e-4)
 
 
 # ---- Gumbel, dropout

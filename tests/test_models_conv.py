@@ -42,12 +42,17 @@ def double_model(cls):
     tiny width, pre-activations of a few 1e-5 sit within finite-difference reach of ReLU kinks and
     batch norm divides by their tiny spread."""
     model = cls(config(cls))
+    redraw_in_float64((model.G, model.D), std=0.5)
+    return model
+
+
+def redraw_in_float64(networks, std):
+    """Make `networks` float64 with every parameter redrawn ~ N(0, std^2) (seeded)."""
     rng = np.random.default_rng(0)
-    for network in (model.G, model.D):
+    for network in networks:
         network.double()
         for parameter in network.parameters():
-            parameter.data[...] = rng.normal(0, 0.5, parameter.shape)
-    return model
+            parameter.data[...] = rng.normal(0, std, parameter.shape)
 
 
 def assert_parameter_gradients_match(loss_fn, parameters, eps=1e-6, per_tensor=3):
@@ -321,12 +326,8 @@ def test_conv_vae_gaussian_likelihood_splits_mean_and_log_variance_channels():
 
 def test_conv_vae_loss_passes_gradcheck():
     model = ConvVAE(config(ConvVAE))
-    rng = np.random.default_rng(0)
-    for network in (model.encoder, model.decoder):
-        network.double()
-        for parameter in network.parameters():
-            parameter.data[...] = rng.normal(0, 0.3, parameter.shape)
-    x = sg.tensor(rng.uniform(size=(2, 1, 8, 8)), requires_grad=True)
+    redraw_in_float64((model.encoder, model.decoder), std=0.3)
+    x = sg.tensor(np.random.default_rng(1).uniform(size=(2, 1, 8, 8)), requires_grad=True)
     sg.gradcheck(lambda x: negative_elbo(model, x), (x,))
     parameters = list(model.encoder.parameters()) + list(model.decoder.parameters())
     assert_parameter_gradients_match(lambda: negative_elbo(model, x.detach()), parameters)
