@@ -16,7 +16,7 @@ from .ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, c
 from .ops.normalization import batch_norm, group_norm, instance_norm, layer_norm
 from .ops.pooling import adaptive_avg_pool2d, avg_pool2d, interpolate, max_pool2d, upsample
 from .ops.reduction import (argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, std,
-                            sum, var)
+                            sum, var, vector_norm)
 from .ops.shape import (cat, chunk, clone, flatten, getitem, one_hot, pad, permute, reshape, split,
                         squeeze, stack, t, to, transpose, unflatten, unsqueeze, view)
 from .ops.unary import (abs, clamp, elu, exp, leaky_relu, log, log1p, maximum, minimum, relu,

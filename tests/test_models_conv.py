@@ -4,13 +4,11 @@ a tiny size in float64; a few optimiser steps lower the loss each player minimis
 resumes exactly; conditional sampling feeds the chosen label; the latent utilities do what
 Radford et al. 2015 describe; the PyTorch twins of benchmarks/reference mirror each model and
 run through the benchmark script."""
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
 import scratchgen as sg
+from reference_twins import load_compare, mirror_and_run
 from scratchgen.metrics import Recipe, train_classifier
 from scratchgen.models.cgan import CDCGAN, CGAN, Maxout
 from scratchgen.models.dcgan import (DCGAN, DCGANUpsample, average_latent, latent_arithmetic, lerp, slerp)
@@ -352,31 +350,12 @@ def test_conv_vae_samples_images_and_estimates_the_test_likelihood():
 
 
 # ---- the PyTorch twins of benchmarks/reference --------------------------------------------
-REFERENCE = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "reference"
-SHARED_MNIST = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
-
-
-def parameter_shapes(modules):
-    return {f"{i}.{key}": tuple(value.shape) for i, module in enumerate(modules)
-            for key, value in module.state_dict().items()}
-
-
 def test_pytorch_twins_mirror_each_model_and_the_benchmark_scores_two_steps_of_each(monkeypatch):
-    monkeypatch.setenv("SCRATCHGEN_DATA", str(SHARED_MNIST))
-    spec = importlib.util.spec_from_file_location("reference_compare", REFERENCE / "compare.py")
-    compare = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(compare)
+    compare = load_compare(monkeypatch)
     trained = train_classifier(Recipe(epochs=1, batch_size=32, train_size=64, test_size=100))
     args = compare.parse(["--samples", "20", "--nll-images", "4", "--nll-k", "3"])
-    small = {"steps": 2, "width": 4, "z_dim": 3}
-    results = []
-    for name, (model_cls, twin_cls) in compare.MODELS.items():
-        config = resolve_config(model_cls, overrides=small)
-        ours, twin = model_cls(config), twin_cls(config)
-        parts = ("encoder", "decoder") if model_cls is ConvVAE else ("G", "D")
-        assert parameter_shapes(getattr(twin, p) for p in parts) == parameter_shapes(getattr(ours, p) for p in parts)
-        for library in compare.LIBRARIES:
-            results.append(compare.run(name, library, 0, args, trained, small))
+    twins = compare.torch_twins.TWINS
+    results = mirror_and_run(compare, twins, args, trained, {"steps": 2, "width": 4, "z_dim": 3})
     assert all(np.isfinite(r[m]) for r in results for m in ("fid_lenet", "classifier_score", "kl_to_uniform"))
     assert all(np.isfinite(r["test_nll"]) for r in results if r["model"] == "conv-vae")
-    assert compare.table(results).count("| Welch t |") == len(compare.MODELS)
+    assert compare.table(results).count("| Welch t |") == len(twins)

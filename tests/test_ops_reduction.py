@@ -1,4 +1,5 @@
-"""Reductions (sum, mean, var, std, max, min, argmax, argmin, logsumexp) and the softmax family."""
+"""Reductions (sum, mean, var, std, vector_norm, max, min, argmax, argmin, logsumexp) and the
+softmax family."""
 import math
 
 import numpy as np
@@ -55,6 +56,31 @@ def test_var_std_unbiased_flag(name, data, unbiased, keepdim):
     x = data.draw(distinct_arrays(shape))
     check(lambda x: getattr(F, name)(x, dim, unbiased, keepdim),
           lambda x: getattr(torch, name)(x, dim, unbiased, keepdim), [x])
+
+
+@pytest.mark.parametrize("ord", [2, 1])
+@given(data=st.data(), keepdim=st.booleans())
+def test_vector_norm(ord, data, keepdim):
+    shape = data.draw(shapes())
+    dim = data.draw(dim_tuples(len(shape)))
+    x = data.draw(distinct_arrays(shape))  # no zeros: |x| and ||x|| have no derivative there
+    check(lambda x: F.vector_norm(x, ord, dim, keepdim),
+          lambda x: torch.linalg.vector_norm(x, ord, dim, keepdim), [x])
+    check(lambda x: x.norm(ord, dim, keepdim), lambda x: x.norm(ord, dim, keepdim), [x])
+
+
+def test_vector_norm_gradient_is_zero_at_a_zero_vector_as_torch():
+    x = np.array([[0.0, 0.0], [3.0, 4.0]])
+    check(lambda x: F.vector_norm(x, dim=1), lambda x: torch.linalg.vector_norm(x, dim=1), [x],
+          gradcheck=False)
+    mine = sg.tensor(x, requires_grad=True)
+    F.vector_norm(mine, dim=1).sum().backward()
+    np.testing.assert_array_equal(mine.grad.numpy(), [[0.0, 0.0], [0.6, 0.8]])
+
+
+def test_vector_norm_rejects_other_orders():
+    with pytest.raises(ValueError, match=r"vector_norm: ord must be 2 or 1, got 3"):
+        F.vector_norm(sg.ones(3), 3)
 
 
 @pytest.mark.parametrize("name", ["max", "min"])

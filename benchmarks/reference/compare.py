@@ -1,18 +1,24 @@
-"""Train each convolutional model with scratchgen and with its PyTorch twin (torch_twins.py) on
-MNIST, from the same run settings (those `scratchgen train MODEL --seed S` resolves), on the same
-batches in the same order (scratchgen.train.datasets' data stream for that seed) for the same
-number of steps, and score both with the same code, scratchgen.metrics:
+"""Train each model with scratchgen and with its PyTorch twin (torch_twins.py for the
+convolutional models, torch_twins_mlp.py for the MLP ones) on MNIST or a 2-D toy, from the same
+run settings (those `scratchgen train MODEL --dataset D --seed S` resolves), on the same batches
+in the same order (scratchgen.train.datasets' data stream for that seed, batch_size x
+batches_per_step examples per step, as the training loop feeds it) for the same number of steps,
+and score both with the same code, scratchgen.metrics:
 
-    FID on LeNet features against the test set, classifier (Inception) score, KL of the class
-    histogram to uniform; for conv-vae also the importance-weighted test NLL in nats, computed by
-    scratchgen's ConvVAE on the twin's trained weights (the layers and their names match).
+    MNIST: FID on LeNet features against the test set, classifier (Inception) score, KL of the
+    class histogram to uniform; for vae and conv-vae also the test ELBO and importance-weighted
+    test NLL in nats, computed by scratchgen's model on the twin's trained weights (the layers
+    and their names match).
+    8gaussians, 25gaussians: modes covered and the high-quality fraction (VEEGAN protocol).
 
     python benchmarks/reference/compare.py --models dcgan cdcgan --seeds 0 1 2 --steps 3000
-    python benchmarks/reference/compare.py --models conv-vae --nll-images 1000 --nll-k 5000
+    python benchmarks/reference/compare.py --models vae conv-vae --nll-images 1000 --nll-k 5000
+    python benchmarks/reference/compare.py --dataset 8gaussians --models gan wgan wgan-gp
 
 Writes a markdown table (mean ± std over seeds per model and library, and Welch's t of the
-difference) and every run's numbers as JSON to --out (default benchmarks/results/reference.md
-and .json). The full budgets take hours on 2 CPU cores: run it on a quiet machine.
+difference) and every run's numbers as JSON to --out (default
+benchmarks/results/reference-DATASET.md and .json). The full budgets take hours on 2 CPU cores:
+run it on a quiet machine.
 """
 import argparse
 import json
@@ -26,20 +32,21 @@ import numpy as np
 import torch
 
 import scratchgen as sg
-from scratchgen.metrics import image_sample_metrics, load_classifier
-from scratchgen.models.cgan import CDCGAN, CGAN
-from scratchgen.models.dcgan import DCGAN, DCGANUpsample
-from scratchgen.models.vae_conv import ConvVAE
+from scratchgen.data import toy_distribution
+from scratchgen.metrics import image_sample_metrics, load_classifier, toy_sample_metrics
+from scratchgen.models.vae import VAE
+from scratchgen.train import session
 from scratchgen.train.config import resolve_config
 from scratchgen.train.datasets import mnist_test_set, training_batches
+from scratchgen.train.evaluation import MNIST_SAMPLES, TOY_SAMPLES
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import torch_twins  # noqa: E402
+import torch_twins_mlp  # noqa: E402
 
 # CLI name: (scratchgen model, its PyTorch twin)
-MODELS = {"dcgan": (DCGAN, torch_twins.TorchDCGAN), "dcgan-upsample": (DCGANUpsample, torch_twins.TorchDCGANUpsample),
-          "cgan": (CGAN, torch_twins.TorchCGAN), "cdcgan": (CDCGAN, torch_twins.TorchCDCGAN),
-          "conv-vae": (ConvVAE, torch_twins.TorchConvVAE)}
+MODELS = {twin.mirrors.name: (twin.mirrors, twin) for twin in torch_twins.TWINS + torch_twins_mlp.TWINS}
+DATASETS = ("mnist", "8gaussians", "25gaussians")  # the toys with modes to count
 LIBRARIES = ("scratchgen", "pytorch")
 RESULTS = pathlib.Path(__file__).resolve().parents[1] / "results"
 SAMPLE_CHUNK = 500
@@ -48,35 +55,61 @@ NLL_SEED = 2013
 
 def parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=sorted(MODELS))
+    parser.add_argument("--dataset", choices=DATASETS, default="mnist")
+    parser.add_argument("--models", nargs="+", choices=sorted(MODELS),
+                        help="default: every model that trains on the dataset")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--steps", type=int, help="training steps per run (default: the model's steps setting)")
-    parser.add_argument("--samples", type=int, default=10_000, help="generated images scored per run")
-    parser.add_argument("--nll-images", type=int, default=1000, help="test images for conv-vae's NLL")
-    parser.add_argument("--nll-k", type=int, default=5000, help="importance samples per image for conv-vae's NLL")
+    parser.add_argument("--samples", type=int, help=f"samples scored per run (default: {MNIST_SAMPLES} images, "
+                                                    f"{TOY_SAMPLES} points on a toy, as `scratchgen eval`)")
+    parser.add_argument("--nll-images", type=int, default=1000, help="test images for the VAEs' NLL")
+    parser.add_argument("--nll-k", type=int, default=5000, help="importance samples per image for the VAEs' NLL")
     parser.add_argument("--data-dir", help="folder with the MNIST .gz files (else $SCRATCHGEN_DATA or the cache)")
     parser.add_argument("--threads", type=int, default=2, help="PyTorch's threads (set OPENBLAS_NUM_THREADS alike)")
     parser.add_argument("--min-classifier-accuracy", type=float, default=0.99)
-    parser.add_argument("--out", type=pathlib.Path, default=RESULTS / "reference.md")
-    return parser.parse_args(argv)
+    parser.add_argument("--out", type=pathlib.Path, help="default: benchmarks/results/reference-DATASET.md")
+    args = parser.parse_args(argv)
+    trains_on = [name for name, (model_cls, _) in MODELS.items() if args.dataset in model_cls.datasets]
+    wrong = [name for name in args.models or [] if name not in trains_on]
+    if wrong:
+        parser.error(f"{', '.join(wrong)} do(es) not train on {args.dataset}; models that do: {', '.join(trains_on)}")
+    args.models = args.models or trains_on
+    args.samples = args.samples or (MNIST_SAMPLES if args.dataset == "mnist" else TOY_SAMPLES)
+    args.out = args.out or RESULTS / f"reference-{args.dataset}.md"
+    return args
 
 
-def train(model, config, image_layout, as_numpy):
-    """config["steps"] train_steps on the run's data stream; returns the seconds taken."""
-    batches = training_batches(config, image_layout, batches_per_step=1)
+def build(name, library, config):
+    """(model, its batch source): scratchgen's as `scratchgen train` builds them (the global seed,
+    the model, then the data stream of batch_size x batches_per_step examples per step), and the
+    twin on the same data stream."""
+    if library == "scratchgen":
+        return session.build(config)
+    model_cls, twin_cls = MODELS[name]
+    twin = twin_cls(config)
+    return twin, training_batches(config, model_cls.image_layout, twin.batches_per_step)
+
+
+def train(model, batches, steps, as_numpy):
+    """`steps` train_steps, each on the next batch as the training loop feeds them; returns the seconds taken."""
     start = time.perf_counter()
-    for _ in range(config["steps"]):
+    for _ in range(steps):
         batch = next(batches)
         model.train_step(tuple(tensor.numpy() for tensor in batch) if as_numpy else batch)
     return time.perf_counter() - start
 
 
-def sample_images(model, n):
+def draw_samples(model, n):
     return np.concatenate([model.sample(min(SAMPLE_CHUNK, n - i)) for i in range(0, n, SAMPLE_CHUNK)])
 
 
+def sample_metrics(samples, dataset, trained):
+    """scratchgen.metrics' scores of generated images (MNIST) or points (a toy)."""
+    return image_sample_metrics(samples, trained) if dataset == "mnist" else toy_sample_metrics(samples, dataset)
+
+
 def scratchgen_copy(model_cls, config, twin):
-    """The scratchgen model holding the twin's trained weights (same layer names)."""
+    """The scratchgen VAE holding the twin's trained weights (same layer names)."""
     model = model_cls(config)
     for name in ("encoder", "decoder"):
         state = {key: value.detach().numpy() for key, value in getattr(twin, name).state_dict().items()}
@@ -86,13 +119,13 @@ def scratchgen_copy(model_cls, config, twin):
 
 def run(name, library, seed, args, trained, overrides):
     """Train and score one model with one library; `overrides` are run settings (e.g. steps)."""
-    model_cls, twin_cls = MODELS[name]
-    config = resolve_config(model_cls, overrides=overrides, seed=seed, data_dir=args.data_dir)
-    model = (model_cls if library == "scratchgen" else twin_cls)(config)
-    seconds = train(model, config, model_cls.image_layout, as_numpy=library == "pytorch")
-    result = {"model": name, "library": library, "seed": seed, "steps": config["steps"], "train_seconds": seconds,
-              **image_sample_metrics(sample_images(model, args.samples), trained)}
-    if name == "conv-vae":
+    model_cls = MODELS[name][0]
+    config = resolve_config(model_cls, args.dataset, overrides, seed=seed, data_dir=args.data_dir)
+    model, batches = build(name, library, config)
+    seconds = train(model, batches, config["steps"], as_numpy=library == "pytorch")
+    result = {"model": name, "dataset": args.dataset, "library": library, "seed": seed, "steps": config["steps"],
+              "train_seconds": seconds, **sample_metrics(draw_samples(model, args.samples), args.dataset, trained)}
+    if issubclass(model_cls, VAE):
         evaluator = model if library == "scratchgen" else scratchgen_copy(model_cls, config, model)
         images = mnist_test_set(config, model_cls.image_layout)[0][:args.nll_images]
         metrics = evaluator.test_metrics(sg.tensor(images), args.nll_k, sg.Generator(NLL_SEED))
@@ -111,8 +144,8 @@ def welch_t(a, b):
 
 
 def table(results):
-    metrics = [m for m in ("fid_lenet", "classifier_score", "kl_to_uniform", "test_nll", "test_elbo", "train_seconds")
-               if any(m in r for r in results)]
+    metrics = [m for m in ("fid_lenet", "classifier_score", "kl_to_uniform", "test_nll", "test_elbo",
+                           "modes_covered", "high_quality_fraction", "train_seconds") if any(m in r for r in results)]
     lines = ["| model | library | seeds | steps | " + " | ".join(metrics) + " |",
              "|---|---|---|---|" + "---|" * len(metrics)]
     for name in dict.fromkeys(r["model"] for r in results):
@@ -133,17 +166,27 @@ def _mean_std(values):
     return f"{values[0]:.3f}" if values else ""
 
 
+def scoring_note(args, trained):
+    """What the numbers measure, for the head of the results file."""
+    if trained is not None:
+        return f"{args.samples} images scored per run; LeNet classifier test accuracy {trained.test_accuracy:.4f}"
+    modes = len(toy_distribution(args.dataset).centers)
+    return (f"{args.samples} points scored per run; high quality: within 3 standard deviations of the nearest of "
+            f"the {modes} modes; a mode is covered by one high-quality point (VEEGAN, Sec. 5.1)")
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse(argv)
     torch.set_num_threads(args.threads)
-    trained = load_classifier(data_dir=args.data_dir, min_accuracy=args.min_classifier_accuracy)
+    trained = (load_classifier(data_dir=args.data_dir, min_accuracy=args.min_classifier_accuracy)
+               if args.dataset == "mnist" else None)
     overrides = {} if args.steps is None else {"steps": args.steps}
     results = [run(name, library, seed, args, trained, overrides)
                for name in args.models for seed in args.seeds for library in LIBRARIES]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(f"Command: python benchmarks/reference/compare.py {' '.join(argv)}\n\n"
-                        f"LeNet classifier test accuracy {trained.test_accuracy:.4f}\n\n{table(results)}")
+                        f"{scoring_note(args, trained)}\n\n{table(results)}")
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1))
     print(table(results))
 

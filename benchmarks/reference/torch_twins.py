@@ -5,9 +5,10 @@ scratchgen's DataLoader as NumPy arrays, so both libraries see the same data in 
 and `sample` returns NumPy images in [0, 1], so scratchgen.metrics scores both alike.
 
 A twin is built from the same run settings as the model it mirrors (scratchgen.train.config's
-resolve_config), and reads the class constants it needs (dropout rates) from that model.
+resolve_config), and reads the class constants it needs (dropout rates) from that model. What
+they share with the MLP twins (seeding, noise, the GAN losses, the VAE step) is in
+torch_twins_mlp.py.
 """
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -15,6 +16,7 @@ from torch import nn
 from scratchgen.models.cgan import CDCGAN, CGAN, NUM_CLASSES
 from scratchgen.models.dcgan import DCGAN, DCGANUpsample
 from scratchgen.models.vae_conv import ConvVAE
+from torch_twins_mlp import TorchTwin, TorchVAE, as_tensor, discriminator_loss, non_saturating_generator_loss
 
 
 def dcgan_init_(module, generator):
@@ -47,14 +49,12 @@ def dcgan_discriminator(input_channels, width, image_shape):
         nn.Conv2d(2 * width, 1, end, 1, 0), nn.Flatten(0))
 
 
-class TorchDCGAN:
+class TorchDCGAN(TorchTwin):
     mirrors = DCGAN
 
     def __init__(self, config):
+        super().__init__(config)
         self.z_dim, self.width = config["z_dim"], config["width"]
-        self.data_shape = tuple(config["data_shape"])
-        self.rng = torch.Generator().manual_seed(config["seed"])
-        torch.manual_seed(config["seed"])  # dropout draws from the global generator
         self.G, self.D = self.build_generator(), self.build_discriminator()
         for network in (self.G, self.D):
             self.initialise(network)
@@ -72,7 +72,7 @@ class TorchDCGAN:
         dcgan_init_(network, self.rng)
 
     def latent(self, n):
-        return torch.randn(n, self.z_dim, generator=self.rng)
+        return self.noise(n, self.z_dim)
 
     def generate_from(self, z, labels=None):
         return self.G(self._generator_input(z, labels))
@@ -87,17 +87,14 @@ class TorchDCGAN:
         return images
 
     def discriminator_loss(self, real, fake, labels=None):
-        real_logits, fake_logits = self.discriminate(real, labels), self.discriminate(fake, labels)
-        return (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-                + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+        return discriminator_loss(self.discriminate(real, labels), self.discriminate(fake, labels))
 
     def generator_loss(self, fake, labels=None):
-        logits = self.discriminate(fake, labels)
-        return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+        return non_saturating_generator_loss(self.discriminate(fake, labels))
 
     def train_step(self, batch):
-        real = torch.from_numpy(np.asarray(batch[0])).reshape(-1, *self.data_shape)
-        labels = torch.from_numpy(np.asarray(batch[1])) if len(batch) > 1 else None
+        real = as_tensor(batch[0]).reshape(-1, *self.data_shape)
+        labels = as_tensor(batch[1]) if len(batch) > 1 else None
         fake = self.generate_from(self.latent(len(real)), labels)
         loss_d = self.discriminator_loss(real, fake.detach(), labels)
         self.optimizer_d.zero_grad()
@@ -117,7 +114,7 @@ class TorchDCGAN:
         self.G.eval(), self.D.eval()
         images = self.generate_from(z, labels).numpy()
         self.G.train(), self.D.train()
-        return np.clip((images + 1) / 2, 0, 1).reshape(len(images), 1, 28, 28)
+        return self.data_to_output(images)
 
     def sample(self, n, labels=None):
         return self.decode(self.latent(n))
@@ -190,7 +187,7 @@ class TorchCGAN(TorchCDCGAN):
     mirrors = CGAN
 
     def build_generator(self):
-        pixels = int(np.prod(self.data_shape))
+        pixels = self.data_size
         return nn.Sequential(
             TwoBranches(self._hidden(nn.Linear(self.z_dim, 200), nn.ReLU()),
                         self._hidden(nn.Linear(NUM_CLASSES, 1000), nn.ReLU()),
@@ -198,7 +195,7 @@ class TorchCGAN(TorchCDCGAN):
             nn.Unflatten(1, self.data_shape))
 
     def build_discriminator(self):
-        pixels = int(np.prod(self.data_shape))
+        pixels = self.data_size
         joint = nn.Sequential(self._hidden(Maxout(240 + 50, 240, 4)), nn.Linear(240, 1), nn.Flatten(0))
         return TwoBranches(self._hidden(Maxout(pixels, 240, 5)), self._hidden(Maxout(NUM_CLASSES, 50, 5)),
                            joint, pixels)
@@ -216,42 +213,23 @@ class TorchCGAN(TorchCDCGAN):
         return torch.cat([images.reshape(len(images), -1), F.one_hot(labels, NUM_CLASSES).to(images.dtype)], 1)
 
 
-class TorchConvVAE:
-    """vae_conv.py's ConvVAE (Bernoulli likelihood) with vae.py's single-sample ELBO step."""
+class TorchConvVAE(TorchVAE):
+    """vae_conv.py's ConvVAE (Bernoulli likelihood): TorchVAE's step on convolutional networks."""
     mirrors = ConvVAE
 
-    def __init__(self, config):
-        if config["likelihood"] != "bernoulli":
-            raise ValueError(f"TorchConvVAE: only the Bernoulli likelihood is mirrored, got {config['likelihood']!r}")
-        self.z_dim, self.width, self.data_shape = config["z_dim"], config["width"], tuple(config["data_shape"])
-        channels, size = self.data_shape[0], self.data_shape[1]
-        torch.manual_seed(config["seed"])  # PyTorch's default initialisation, as scratchgen's layers
-        self.rng = torch.Generator().manual_seed(config["seed"])
-        wide, start = 2 * self.width, size // 4
-        self.encoder = nn.Sequential(
-            nn.Unflatten(1, self.data_shape), nn.Conv2d(channels, self.width, 4, 2, 1), nn.ReLU(),
-            nn.Conv2d(self.width, wide, 4, 2, 1), nn.ReLU(),
-            nn.Flatten(), nn.Linear(wide * start * start, 2 * self.z_dim))
-        self.decoder = nn.Sequential(
-            nn.Linear(self.z_dim, wide * start * start), nn.ReLU(), nn.Unflatten(1, (wide, start, start)),
-            nn.ConvTranspose2d(wide, self.width, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(self.width, channels, 4, 2, 1),
+    def build_encoder(self):
+        width, channels, start = self.config["width"], self.data_shape[0], self.data_shape[1] // 4
+        return nn.Sequential(
+            nn.Unflatten(1, self.data_shape), nn.Conv2d(channels, width, 4, 2, 1), nn.ReLU(),
+            nn.Conv2d(width, 2 * width, 4, 2, 1), nn.ReLU(),
+            nn.Flatten(), nn.Linear(2 * width * start * start, 2 * self.z_dim))
+
+    def build_decoder(self):
+        width, channels, start = self.config["width"], self.data_shape[0], self.data_shape[1] // 4
+        return nn.Sequential(
+            nn.Linear(self.z_dim, 2 * width * start * start), nn.ReLU(), nn.Unflatten(1, (2 * width, start, start)),
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(width, channels, 4, 2, 1),
             nn.Flatten())
-        parameters = list(self.encoder.parameters()) + list(self.decoder.parameters())
-        self.optimizer = torch.optim.Adam(parameters, lr=config["lr"], eps=config["adam_eps"])
 
-    def train_step(self, batch):
-        x = torch.from_numpy(np.asarray(batch[0])).flatten(1)
-        mean, log_var = self.encoder(x).chunk(2, dim=-1)
-        z = mean + (0.5 * log_var).exp() * torch.randn(mean.shape, generator=self.rng)
-        reconstruction = -F.binary_cross_entropy_with_logits(self.decoder(z), x, reduction="none").sum(-1)
-        kl = -0.5 * (1 + log_var - mean.square() - log_var.exp()).sum(-1)
-        loss = -(reconstruction - kl).mean()
-        self.optimizer.zero_grad()
-        loss.backward()
-        self.optimizer.step()
-        return {"loss": loss.item()}
 
-    @torch.no_grad()
-    def sample(self, n, labels=None):
-        means = torch.sigmoid(self.decoder(torch.randn(n, self.z_dim, generator=self.rng))).numpy()
-        return means.reshape(n, 1, 28, 28)
+TWINS = (TorchDCGAN, TorchDCGANUpsample, TorchCGAN, TorchCDCGAN, TorchConvVAE)

@@ -82,5 +82,5 @@ def gradient_penalty(critic, real, fake, epsilon):
     the gradient is taken with create_graph=True, so backward differentiates through it."""
     interpolates = (epsilon * real.detach() + (1 - epsilon) * fake.detach()).requires_grad_()
     (gradients,) = grad(critic(interpolates).sum(), [interpolates], create_graph=True)
-    norms = gradients.flatten(1).square().sum(1).sqrt()
+    norms = gradients.flatten(1).norm(dim=1)  # its gradient is 0, not NaN, where a gradient is 0
     return (norms - 1).square().mean()

@@ -53,6 +53,7 @@ METHODS = {
     "abs": F.abs, "tanh": F.tanh, "sigmoid": F.sigmoid, "relu": F.relu, "square": F.square,
     "clamp": F.clamp, "clip": F.clamp, "maximum": F.maximum, "minimum": F.minimum,
     "sum": F.sum, "mean": F.mean, "var": F.var, "std": F.std,
+    "norm": lambda self, p=2, dim=None, keepdim=False: F.vector_norm(self, p, dim, keepdim),
     "max": _max_or_min(F.max), "min": _max_or_min(F.min), "argmax": F.argmax, "argmin": F.argmin,
     "logsumexp": F.logsumexp, "softmax": F.softmax, "log_softmax": F.log_softmax,
     "reshape": F.reshape, "view": F.view, "flatten": F.flatten, "unflatten": F.unflatten,

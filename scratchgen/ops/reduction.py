@@ -1,4 +1,5 @@
-"""Reductions along dimensions, and the softmax family (which normalise along one)."""
+"""Reductions along dimensions (sums, moments, extremes, norms), and the softmax family
+(which normalise along one)."""
 import builtins
 import collections
 import math
@@ -65,6 +66,39 @@ def var(input, dim=None, unbiased=True, keepdim=False, correction=None):
 def std(input, dim=None, unbiased=True, keepdim=False, correction=None):
     check_tensor(input, "std", "input")
     return var(input, normalize_dims(dim, input.ndim, "std"), unbiased, keepdim, correction).sqrt()
+
+
+class EuclideanNorm(Function):
+    """sqrt(sum of x^2) over dims. Its gradient x / ||x|| is taken as 0 where ||x|| = 0 (then
+    x = 0 there too), as torch's: the WGAN-GP penalty meets that at a critic whose ReLUs are
+    all off at an interpolate, where sqrt's own derivative would give inf * 0 = NaN."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.save_inputs(0)
+        ctx.save_output()
+        ctx.dims = dims
+        return backends.get(x).xp.sqrt((x * x).sum(axis=dims, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_inputs
+        keep = _keep(x.shape, ctx.dims)
+        norm = ctx.saved_output.reshape(keep)
+        safe_norm = norm + (norm.detach() == 0)  # 1 where the norm is 0, where x is 0 too
+        return (g.reshape(keep) * x / safe_norm,)
+
+
+def vector_norm(input, ord=2, dim=None, keepdim=False):
+    """The vector ord-norm over `dim` (all dims by default), as torch.linalg.vector_norm, for
+    ord 2 (Euclidean) and 1."""
+    check_tensor(input, "vector_norm", "input")
+    dims = normalize_dims(dim, input.ndim, "vector_norm")
+    if ord == 2:
+        return EuclideanNorm.apply(input, dims=dims, keepdim=keepdim)
+    if ord == 1:
+        return sum(input.abs(), dims, keepdim)
+    raise ValueError(f"vector_norm: ord must be 2 or 1, got {ord!r}")
 
 
 def _extreme(input, dim, keepdim, name, pick):
