@@ -35,7 +35,7 @@ import scratchgen as sg
 from scratchgen.data import toy_distribution
 from scratchgen.metrics import image_sample_metrics, load_classifier, toy_sample_metrics
 from scratchgen.models.vae import VAE
-from scratchgen.train import session
+from scratchgen.train import plots, session
 from scratchgen.train.config import resolve_config
 from scratchgen.train.datasets import mnist_test_set, training_batches
 from scratchgen.train.evaluation import MNIST_SAMPLES, TOY_SAMPLES
@@ -108,6 +108,19 @@ def sample_metrics(samples, dataset, trained):
     return image_sample_metrics(samples, trained) if dataset == "mnist" else toy_sample_metrics(samples, dataset)
 
 
+def save_picture(samples, name, library, config, args):
+    """A grid of the first 64 images, or a scatter of the points over the data, in
+    <out folder>/samples/DATASET-MODEL-LIBRARY.png (where matplotlib is installed)."""
+    if not plots.available():
+        return
+    folder = args.out.parent / "samples"
+    folder.mkdir(parents=True, exist_ok=True)
+    title = f"{name}, {library}, seed {config['seed']}, {config['steps']} steps"
+    reference = None if args.dataset == "mnist" else toy_distribution(args.dataset).sample(1000, sg.Generator(0))
+    plots.save_samples(samples[:64] if args.dataset == "mnist" else samples, folder / f"{args.dataset}-{name}-{library}.png",
+                       title, reference)
+
+
 def scratchgen_copy(model_cls, config, twin):
     """The scratchgen VAE holding the twin's trained weights (same layer names)."""
     model = model_cls(config)
@@ -123,8 +136,11 @@ def run(name, library, seed, args, trained, overrides):
     config = resolve_config(model_cls, args.dataset, overrides, seed=seed, data_dir=args.data_dir)
     model, batches = build(name, library, config)
     seconds = train(model, batches, config["steps"], as_numpy=library == "pytorch")
+    samples = draw_samples(model, args.samples)
+    if seed == args.seeds[0]:
+        save_picture(samples, name, library, config, args)
     result = {"model": name, "dataset": args.dataset, "library": library, "seed": seed, "steps": config["steps"],
-              "train_seconds": seconds, **sample_metrics(draw_samples(model, args.samples), args.dataset, trained)}
+              "train_seconds": seconds, **sample_metrics(samples, args.dataset, trained)}
     if issubclass(model_cls, VAE):
         evaluator = model if library == "scratchgen" else scratchgen_copy(model_cls, config, model)
         images = mnist_test_set(config, model_cls.image_layout)[0][:args.nll_images]
