@@ -1,13 +1,17 @@
 """Normalisation layers' ops: batch_norm (Ioffe & Szegedy 2015), layer_norm (Ba et al. 2016),
 group_norm (Wu & He 2018), instance_norm (Ulyanov et al. 2016), with torch's signatures.
 
-Each one is x_hat = (x - mean) / sqrt(var + eps) over some dims, then an affine map. Four
-Functions make all of them, with backwards made of the same four (so double backward works):
+Each one is x_hat = (x - mean) / sqrt(var + eps) over some dims, then an affine map. Five
+Functions make all of them, with backwards made of the same five (so double backward works):
 
+- `Standardize`: x_hat * weight + bias from x's own statistics (training mode), whose
+  backward is one Sums and one Affine;
 - `Moments`: mean and biased variance over `dims`, stacked in one (2, ...) array;
-- `Coefficients`: [scale, shift] = [weight / sqrt(var + eps), bias - mean * scale], small;
-- `Affine`: x * scale + shift, with scale and shift broadcast along the reduced dims;
-- `Sums`: the sums over those dims of g * x and of g (Affine's coefficient gradient), by
+- `Coefficients`: [scale, shift] = [weight / sqrt(var + eps), bias - mean * scale], small
+  (with given statistics, as batch norm's eval mode: x * scale + shift is one Affine);
+- `Affine`: t_1 * c_1 + ... + t_k * c_k + shift, with coefficients broadcast along the
+  reduced dims;
+- `Sums`: the sums over those dims of g * t_i and of g (Affine's coefficient gradient), by
   einsum without a temporary product.
 
 So batch norm's forward and backward each touch the full-size data only a few times, in
@@ -23,7 +27,7 @@ import numpy
 
 from .. import backends
 from ..autograd.function import Function
-from ..autograd.mode import no_grad
+from ..autograd.mode import is_grad_enabled, no_grad
 from ..autograd.tensor import Tensor
 from ..backends import threads
 from ._util import check_tensor
@@ -84,85 +88,114 @@ def _in_parts(work, x, kept_shape):
                          x.shape[axis], x.size)
 
 
+def _affine_array(arrays, coefficients):
+    """arrays[0] * c[0] + ... + arrays[k-1] * c[k-1] (+ c[k]) on arrays, each pass cut into one
+    part per thread; c broadcast along the reduced dims."""
+    xp = backends.get(arrays[0]).xp
+    order = _memory_order(arrays[0])
+    arrays = [a.transpose(order) for a in arrays]
+    dense = [_dense(c.transpose(order), arrays[0]) for c in coefficients]
+    out = xp.empty_like(arrays[0])
+
+    def work(part):
+        xp.multiply(arrays[0][part], dense[0][part], out=out[part])
+        if len(arrays) > 1:
+            scratch = xp.empty_like(out[part])
+            for a, c in zip(arrays[1:], dense[1:]):
+                out[part] += xp.multiply(a[part], c[part], out=scratch)
+        if len(dense) > len(arrays):
+            out[part] += dense[-1][part]
+    _in_parts(work, arrays[0], dense[0].shape)
+    return _unpermuted(out, order)  # the first array's memory order
+
+
+def _moments_array(x, dims):
+    """Stacked (mean, biased variance) of x over `dims`, shape (2,) + x's shape with 1 at
+    `dims`; the variance is the mean of (x - mean)^2 (two passes, no cancellation)."""
+    xp = backends.get(x).xp
+    count = math.prod(x.shape[d] for d in dims)
+    order = _memory_order(x)
+    x = x.transpose(order)
+    stats = xp.empty((2,) + tuple(1 if d in dims else x.shape[i] for i, d in enumerate(order)), dtype=x.dtype)
+
+    def mean(part):
+        stats[0][part] = _contract((x[part],), stats[0][part].shape) / count
+    _in_parts(mean, x, stats.shape[1:])
+    dense_mean = _dense(stats[0], x)
+
+    def variance(part):
+        centred = x[part] - dense_mean[part]
+        stats[1][part] = _contract((centred, centred), stats[1][part].shape) / count
+    _in_parts(variance, x, stats.shape[1:])
+    return xp.stack([_unpermuted(s, order) for s in stats])
+
+
+def _coefficients_array(stats, weight, bias, eps):
+    """[scale, shift] = [weight / sqrt(var + eps), bias - mean * scale] from stats = [mean, var]."""
+    xp = backends.get(stats).xp
+    scale = weight / xp.sqrt(stats[1] + eps)
+    return xp.stack([scale, bias - stats[0] * scale])
+
+
 class Affine(Function):
-    """x * c[0] + c[1], or x * c[0] alone: `coefficients` stacks a scale (and a shift) of x's
-    number of dims, size 1 along the dims where they broadcast."""
+    """t_1 * c[0] + ... + t_k * c[k-1] (+ c[k]) for tensors t_i of one shape: `coefficients`,
+    the last input, stacks one scale per tensor (and a shift), each of the tensors' number of
+    dims and size 1 along the dims where it broadcasts."""
 
     @staticmethod
-    def forward(ctx, x, coefficients):
-        ctx.save_inputs(0, 1)
-        xp = backends.get(x).xp
-        order = _memory_order(x)
-        x = x.transpose(order)
-        dense = [_dense(c.transpose(order), x) for c in coefficients]
-        out = xp.empty_like(x)
-
-        def work(part):
-            xp.multiply(x[part], dense[0][part], out=out[part])
-            if len(dense) == 2:
-                xp.add(out[part], dense[1][part], out=out[part])
-        _in_parts(work, x, dense[0].shape)
-        return _unpermuted(out, order)  # x's memory order
+    def forward(ctx, *arrays):
+        ctx.save_inputs(*range(len(arrays)))
+        return _affine_array(arrays[:-1], arrays[-1])
 
     @staticmethod
     def backward(ctx, g):
-        x, coefficients = ctx.saved_inputs
-        need_x, need_coefficients = ctx.needs_input_grad
+        *tensors, coefficients = ctx.saved_inputs
+        need = ctx.needs_input_grad
+        grads = [Affine.apply(g, coefficients[i:i + 1]) if need[i] else None for i in range(len(tensors))]
         grad_coefficients = None
-        if need_coefficients:
-            grad_coefficients = Sums.apply(g, x, shape=coefficients.shape[1:])
-            if len(coefficients) == 1:
-                grad_coefficients = grad_coefficients[:1]
-        return (Affine.apply(g, coefficients[:1]) if need_x else None), grad_coefficients
+        if need[-1]:
+            grad_coefficients = Sums.apply(g, *tensors, shape=coefficients.shape[1:])
+            if len(coefficients) == len(tensors):  # no shift
+                grad_coefficients = grad_coefficients[:-1]
+        return (*grads, grad_coefficients)
 
 
 class Sums(Function):
-    """[sum of g * x, sum of g] over the dims where `shape` is 1, stacked: the gradient of
-    Affine's coefficients (einsum, no temporary product)."""
+    """[sum of g * t_1, ..., sum of g * t_k, sum of g] over the dims where `shape` is 1, stacked:
+    the gradient of Affine's coefficients (einsum, no temporary product)."""
 
     @staticmethod
-    def forward(ctx, g, x, shape):
-        ctx.save_inputs(0, 1)
+    def forward(ctx, g, *tensors, shape):
+        ctx.save_inputs(*range(1 + len(tensors)))
         xp = backends.get(g).xp
-        order = _memory_order(x)
-        g, x = g.transpose(order), x.transpose(order)
-        sums = xp.empty((2,) + tuple(shape[d] for d in order), dtype=g.dtype)
+        order = _memory_order(tensors[0])
+        g, tensors = g.transpose(order), [t.transpose(order) for t in tensors]
+        sums = xp.empty((len(tensors) + 1,) + tuple(shape[d] for d in order), dtype=g.dtype)
 
         def work(part):
-            sums[0][part] = _contract((g[part], x[part]), sums[0][part].shape)
-            sums[1][part] = _contract((g[part],), sums[1][part].shape)
-        _in_parts(work, x, sums.shape[1:])
+            for i, t in enumerate(tensors):
+                sums[i][part] = _contract((g[part], t[part]), sums[i][part].shape)
+            sums[-1][part] = _contract((g[part],), sums[-1][part].shape)
+        _in_parts(work, tensors[0], sums.shape[1:])
         return xp.stack([_unpermuted(s, order) for s in sums])
 
     @staticmethod
     def backward(ctx, grad):
-        g, x = ctx.saved_inputs
-        need_g, need_x = ctx.needs_input_grad
-        # d/dg = grad[0] * x + grad[1];  d/dx = grad[0] * g
-        return (Affine.apply(x, grad) if need_g else None), (Affine.apply(g, grad[:1]) if need_x else None)
+        g, *tensors = ctx.saved_inputs
+        need = ctx.needs_input_grad
+        # d/dg = sum_i grad[i] * t_i + grad[k];  d/dt_i = grad[i] * g
+        grad_g = Affine.apply(*tensors, grad) if need[0] else None
+        return (grad_g, *[Affine.apply(g, grad[i:i + 1]) if need[1 + i] else None for i in range(len(tensors))])
 
 
 class Moments(Function):
-    """Stacked (mean, biased variance) of x over `dims`, shape (2,) + x's shape with 1 at `dims`.
-    The variance is the mean of (x - mean)^2 (two passes, no cancellation)."""
+    """Stacked (mean, biased variance) of x over `dims` (_moments_array)."""
 
     @staticmethod
     def forward(ctx, x, dims):
         ctx.save_inputs(0)
         ctx.save_output()
-        xp = backends.get(x).xp
-        count = math.prod(x.shape[d] for d in dims)
-        order = _memory_order(x)
-        x = x.transpose(order)
-        stats = xp.empty((2,) + tuple(1 if d in dims else x.shape[i] for i, d in enumerate(order)), dtype=x.dtype)
-
-        def work(part):
-            mean = stats[0][part]
-            mean[...] = _contract((x[part],), mean.shape) / count
-            centred = x[part] - mean
-            stats[1][part] = _contract((centred, centred), mean.shape) / count
-        _in_parts(work, x, stats.shape[1:])
-        return xp.stack([_unpermuted(s, order) for s in stats])
+        return _moments_array(x, dims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -182,8 +215,7 @@ class Coefficients(Function):
     def forward(ctx, stats, weight, bias, eps):
         ctx.save_inputs(0, 1)
         ctx.eps = eps
-        scale = weight / backends.get(stats).xp.sqrt(stats[1] + eps)
-        return backends.get(stats).xp.stack([scale, bias - stats[0] * scale])
+        return _coefficients_array(stats, weight, bias, eps)
 
     @staticmethod
     def backward(ctx, grad):
@@ -195,8 +227,48 @@ class Coefficients(Function):
         return d_stats, through_scale[0] * invstd[0], g_shift[0]
 
 
-def _moments(x, dims):
-    return Moments.apply(x, dims=tuple(dims))
+class Standardize(Function):
+    """(x - mean) / sqrt(var + eps) * weight + bias, where `stats` = [mean, biased variance] of
+    x itself over `dims` (_moments_array): the training-mode op of every norm layer, one
+    Function so that its backward reads the data in three passes, not six (Sums of g and
+    g * x, then one Affine of g and x). With x_hat = (x - mean) * invstd and M values per mean,
+    dL/dx = weight * invstd * (g - sum(g) / M - x_hat * sum(g * x_hat) / M) (Ioffe & Szegedy
+    2015, Sec. 3, the chain rule through mean and variance collected)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stats, dims, eps):
+        ctx.save_inputs(0, 1)
+        ctx.stats, ctx.dims, ctx.eps = stats, dims, eps
+        return _affine_array([x], _coefficients_array(stats, weight, bias, eps))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_inputs
+        need_x, need_weight, need_bias = ctx.needs_input_grad
+        # recording a double backward: the statistics as the functions of x they are
+        stats = Moments.apply(x, dims=ctx.dims) if is_grad_enabled() else Tensor._wrap(ctx.stats)
+        count = x.data.size // stats.data[0].size
+        mean, invstd = stats[:1], (stats[1:] + ctx.eps) ** -0.5
+        sum_gx, sum_g = Sums.apply(g, x, shape=weight.shape).chunk(2)
+        sum_g_xhat = (sum_gx - mean * sum_g) * invstd
+        grad_x = None
+        if need_x:
+            scale = weight * invstd
+            x_coefficient = -scale * invstd * sum_g_xhat / count
+            shift = -scale * sum_g / count - x_coefficient * mean
+            grad_x = Affine.apply(g, x, cat([scale, x_coefficient, shift]))
+        return grad_x, (sum_g_xhat[0] if need_weight else None), (sum_g[0] if need_bias else None)
+
+
+def _standardize(x, dims, weight=None, bias=None, eps=1e-5, stats=None):
+    """Standardize x over `dims` with weight and bias (None: 1 and 0) of the statistics'
+    shape; `stats` = _moments_array(x.data, dims) if the caller has it already."""
+    xp = x.backend.xp
+    stats = _moments_array(x.data, dims) if stats is None else stats
+    shape = stats.shape[1:]
+    weight = Tensor._wrap(xp.ones(shape, dtype=x.dtype)) if weight is None else weight.reshape(shape)
+    bias = Tensor._wrap(xp.zeros(shape, dtype=x.dtype)) if bias is None else bias.reshape(shape)
+    return Standardize.apply(x, weight, bias, stats=stats, dims=tuple(dims), eps=eps)
 
 
 def _normalize(x, stats, weight=None, bias=None, eps=1e-5):
@@ -252,16 +324,15 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if count <= 1:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got input "
                              f"of shape {tuple(input.shape)}")
-        stats = _moments(input, dims)
+        stats = _moments_array(input.data, dims)
         if running_mean is not None:
-            _update_running(running_mean, stats.data[0], momentum)
+            _update_running(running_mean, stats[0], momentum)
         if running_var is not None:
-            _update_running(running_var, stats.data[1], momentum, count / (count - 1))
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError(f"{op}: running_mean and running_var are needed when training=False")
-        stats = _running_stats(running_mean, running_var, shape)
-    return _normalize(input, stats, weight, bias, eps)
+            _update_running(running_var, stats[1], momentum, count / (count - 1))
+        return _standardize(input, dims, weight, bias, eps, stats)
+    if running_mean is None or running_var is None:
+        raise ValueError(f"{op}: running_mean and running_var are needed when training=False")
+    return _normalize(input, _running_stats(running_mean, running_var, shape), weight, bias, eps)
 
 
 def _affine_parameters(x, weight, bias, shape):
@@ -285,7 +356,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     for arg, value in (("weight", weight), ("bias", bias)):
         if value is not None and check_tensor(value, op, arg).shape != normalized_shape:
             raise ValueError(f"{op}: {arg} has shape {tuple(value.shape)}, expected {normalized_shape}")
-    x_hat = _normalize(input, _moments(input, range(input.ndim - k, input.ndim)), eps=eps)
+    x_hat = _standardize(input, range(input.ndim - k, input.ndim), eps=eps)
     return _affine_parameters(x_hat, weight, bias, normalized_shape)
 
 
@@ -303,7 +374,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     for arg, value in (("weight", weight), ("bias", bias)):
         _check_channel_vector(op, arg, value, channels)
     grouped = input.reshape(input.shape[0], num_groups, -1)
-    x_hat = _normalize(grouped, _moments(grouped, (2,)), eps=eps).reshape(input.shape)
+    x_hat = _standardize(grouped, (2,), eps=eps).reshape(input.shape)
     return _affine_parameters(x_hat, weight, bias, _channel_shape(input))
 
 
@@ -331,9 +402,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if count <= 1:
         raise ValueError(f"{op}: expected more than 1 spatial element when training, got input of "
                          f"shape {tuple(input.shape)}")
-    stats = _moments(input, dims)
+    stats = _moments_array(input.data, dims)
     if running_mean is not None:
-        _update_running(running_mean, stats.data[0].mean(0), momentum)
+        _update_running(running_mean, stats[0].mean(0), momentum)
     if running_var is not None:
-        _update_running(running_var, stats.data[1].mean(0), momentum, count / (count - 1))
-    return _affine_parameters(_normalize(input, stats, eps=eps), weight, bias, shape)
+        _update_running(running_var, stats[1].mean(0), momentum, count / (count - 1))
+    return _affine_parameters(_standardize(input, dims, eps=eps, stats=stats), weight, bias, shape)
