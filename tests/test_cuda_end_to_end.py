@@ -145,6 +145,36 @@ def test_op_forward_and_backward_match_the_cpu(device, name):
         close(grad, expected_grad)
 
 
+def _double_backward(fn, arrays, device_name):
+    """The gradient of sum(grad(sum(fn * u)) * v) with respect to the inputs: a
+    Hessian-vector product, through the backward of every op's backward."""
+    inputs = [sg.tensor(a, device=device_name, requires_grad=True) for a in arrays]
+    out = fn(*inputs)
+    upstream = sg.tensor(random(*out.shape, seed=7), device=device_name)
+    grads = sg.grad((out * upstream).sum(), inputs, create_graph=True, allow_unused=True)
+    directions = [sg.tensor(random(*a.shape, seed=11 + i), device=device_name) for i, a in enumerate(arrays)]
+    total = sum((g * v).sum() for g, v in zip(grads, directions) if g is not None and g.requires_grad)
+    if not isinstance(total, sg.Tensor):  # every gradient is constant: the op is piecewise linear
+        return []
+    return sg.grad(total, inputs, allow_unused=True)
+
+
+@pytest.mark.parametrize("name", OPS)
+def test_op_double_backward_matches_the_cpu(device, name):
+    """The CPU's second derivatives pass gradgradcheck (tests/test_ops_*.py); the device's
+    must be the same numbers."""
+    fn, shapes = OPS[name]
+    arrays = [random(*shape, seed=i) for i, shape in enumerate(shapes)]
+    expected = _double_backward(fn, arrays, "cpu")
+    with device.active():
+        actual = _double_backward(fn, arrays, "cuda")
+    assert len(actual) == len(expected)
+    for grad, expected_grad in zip(actual, expected):
+        assert (grad is None) == (expected_grad is None)
+        if grad is not None:
+            close(grad, expected_grad, rtol=1e-3, atol=1e-4)
+
+
 def test_dropout_with_a_seeded_generator_matches_the_cpu(device):
     x = random(8, 16)
 
