@@ -74,24 +74,30 @@ def gemm_gflops(n=1024, dtype=numpy.float32):
     return 2 * n ** 3 / (ms * 1e-3) / 1e9
 
 
-def machine_line(threads):
-    import torch
-    cpu = "unknown CPU"
+def cpu_model():
     if os.path.exists("/proc/cpuinfo"):
         match = re.search(r"model name\s*:\s*(.+)", open("/proc/cpuinfo").read())
-        cpu = match.group(1).strip() if match else cpu
-    return (f"{cpu}, {os.cpu_count()} cores, {threads} threads; Python {platform.python_version()}, "
+        if match:
+            return match.group(1).strip()
+    return platform.processor() or "unknown CPU"
+
+
+def machine_line(threads):
+    import torch
+    return (f"{cpu_model()}, {os.cpu_count()} cores, {threads} threads; Python {platform.python_version()}, "
             f"NumPy {numpy.__version__}, PyTorch {torch.__version__}; "
             f"{datetime.date.today().isoformat()}")
 
 
 def write_section(name, title, body):
-    """Replace this benchmark's section of results/cpu.md (other sections are kept)."""
+    """Replace this benchmark's section for this CPU model in results/cpu.md (other sections,
+    and the same benchmark's latest run on other CPU models, are kept: ratios differ by CPU)."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "cpu.md"
     text = path.read_text() if path.exists() else "# CPU benchmark results\n\nEach section is written by the script it names.\n"
-    begin, end = f"<!-- {name} -->", f"<!-- /{name} -->"
-    section = f"{begin}\n## {title}\n\n{body.strip()}\n{end}"
+    key = f"{name}: {cpu_model()}"
+    begin, end = f"<!-- {key} -->", f"<!-- /{key} -->"
+    section = f"{begin}\n## {title}, {cpu_model()}\n\n{body.strip()}\n{end}"
     if begin in text:
         text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: section, text, flags=re.S)
     else:
