@@ -28,6 +28,38 @@ def set_threads(n):
     return threadpool_limits(n)
 
 
+def gemm_ms_inside(step, repeats=10):
+    """Median ms per call of `step` spent inside scratchgen's matrix products (MatMul and
+    Linear forwards, which every backward GEMM also goes through): the part of a step that
+    BLAS does, so `step time - this` is what the rest of scratchgen costs. This floor is
+    measured in the same run and machine as the ratio it explains."""
+    from scratchgen.ops.arithmetic import Linear, MatMul
+    spent = [0.0]
+
+    def timed(forward):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return forward(*args, **kwargs)
+            finally:
+                spent[0] += time.perf_counter() - start
+        return staticmethod(wrapper)
+    originals = {cls: cls.__dict__["forward"] for cls in (MatMul, Linear)}
+    per_call = []
+    try:
+        for cls, forward in originals.items():
+            cls.forward = timed(forward.__func__)
+        step()
+        for _ in range(repeats):
+            spent[0] = 0.0
+            step()
+            per_call.append(spent[0])
+    finally:
+        for cls, forward in originals.items():
+            cls.forward = forward
+    return 1e3 * statistics.median(per_call)
+
+
 def median_ms(fn, repeats=20, warmup=3):
     for _ in range(warmup):
         fn()
