@@ -50,16 +50,23 @@ class VAE(GenerativeModel):
 
     def __init__(self, config):
         if config["likelihood"] not in LIKELIHOODS:
-            raise ValueError(f"vae: likelihood must be one of {LIKELIHOODS}, got {config['likelihood']!r}")
+            raise ValueError(f"{self.name}: likelihood must be one of {LIKELIHOODS}, got {config['likelihood']!r}")
         super().__init__(config)
         self.z_dim = config["z_dim"]
-        decoder_outputs = self.data_size * (1 if config["likelihood"] == "bernoulli" else 2)
         # the encoder's last layer gives mu and log sigma^2 side by side; so does a Gaussian decoder's
-        self.encoder = mlp([self.data_size, *config["hidden"], 2 * self.z_dim], activation=nn.Tanh).to(self.device)
-        self.decoder = mlp([self.z_dim, *reversed(config["hidden"]), decoder_outputs],
-                           activation=nn.Tanh).to(self.device)
+        self.encoder = self.build_encoder().to(self.device)
+        self.decoder = self.build_decoder(1 if config["likelihood"] == "bernoulli" else 2).to(self.device)
         parameters = list(self.encoder.parameters()) + list(self.decoder.parameters())
         self.optimizer = optim.Adam(parameters, lr=config["lr"], eps=config["adam_eps"])
+
+    def build_encoder(self):
+        """x (flattened) -> (mu, log sigma^2) side by side: tanh MLP (Kingma & Welling 2013, Appendix C)."""
+        return mlp([self.data_size, *self.config["hidden"], 2 * self.z_dim], activation=nn.Tanh)
+
+    def build_decoder(self, outputs_per_value):
+        """z -> outputs_per_value numbers per data value (Bernoulli logits, or Gaussian mean and log-variance)."""
+        return mlp([self.z_dim, *reversed(self.config["hidden"]), self.data_size * outputs_per_value],
+                   activation=nn.Tanh)
 
     # ---- the model ----------------------------------------------------------------------
     def encode(self, x):

@@ -11,10 +11,9 @@ strided convolutions down and transposed convolutions up, with ReLU):
 Batches arrive as images (N, 1, 28, 28); vae.py's code flattens them to (N, 784), so the encoder
 starts by restoring the image shape and the decoder ends by flattening its output.
 """
-from .. import nn, optim
+from .. import nn
 from ..nn.conv import Conv2d, ConvTranspose2d
-from .base import GenerativeModel
-from .vae import LIKELIHOODS, VAE
+from .vae import VAE
 
 
 class ConvVAE(VAE):
@@ -24,18 +23,12 @@ class ConvVAE(VAE):
     defaults = dict({key: value for key, value in VAE.defaults.items() if key != "hidden"}, width=32)
 
     def __init__(self, config):
-        if config["likelihood"] not in LIKELIHOODS:
-            raise ValueError(f"conv-vae: likelihood must be one of {LIKELIHOODS}, got {config['likelihood']!r}")
-        GenerativeModel.__init__(self, config)  # VAE.__init__ would build its MLPs; these networks replace them
-        self.z_dim, self.width = config["z_dim"], config["width"]
-        channels, height, breadth = self.data_shape
+        channels, height, breadth = config["data_shape"]
         if height != breadth or height % 4:
-            raise ValueError(f"conv-vae: data_shape must be (C, S, S) with S a multiple of 4, got {self.data_shape}")
-        outputs_per_pixel = 1 if config["likelihood"] == "bernoulli" else 2
-        self.encoder = self.build_encoder().to(self.device)
-        self.decoder = self.build_decoder(channels * outputs_per_pixel).to(self.device)
-        parameters = list(self.encoder.parameters()) + list(self.decoder.parameters())
-        self.optimizer = optim.Adam(parameters, lr=config["lr"], eps=config["adam_eps"])
+            raise ValueError("conv-vae: data_shape must be (C, S, S) with S a multiple of 4, "
+                             f"got {config['data_shape']}")
+        self.width = config["width"]
+        super().__init__(config)
 
     def build_encoder(self):
         channels, size, _ = self.data_shape
@@ -45,8 +38,8 @@ class ConvVAE(VAE):
             Conv2d(self.width, 2 * self.width, 4, 2, 1), nn.ReLU(),
             nn.Flatten(), nn.Linear(2 * self.width * (size // 4) ** 2, 2 * self.z_dim))
 
-    def build_decoder(self, output_channels):
-        start = self.data_shape[1] // 4
+    def build_decoder(self, outputs_per_value):
+        output_channels, start = self.data_shape[0] * outputs_per_value, self.data_shape[1] // 4
         return nn.Sequential(
             nn.Linear(self.z_dim, 2 * self.width * start * start), nn.ReLU(),
             nn.Unflatten(1, (2 * self.width, start, start)),
