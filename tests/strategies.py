@@ -101,12 +101,13 @@ def dims(ndim):
 
 @st.composite
 def dim_tuples(draw, ndim):
-    """None, one dim, or a tuple of distinct dims (possibly negative), as torch reductions take."""
+    """None, (), one dim, or a tuple of distinct dims (possibly negative), as torch reductions
+    take (None and () both mean every dim)."""
     if ndim == 0:
-        return draw(st.sampled_from([None, 0, -1]))
+        return draw(st.sampled_from([None, (), 0, -1]))
     chosen = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))
     signed = tuple(d - ndim if draw(st.booleans()) else d for d in chosen)
-    return draw(st.sampled_from([None, signed[0], signed]))
+    return draw(st.sampled_from([None, (), signed[0], signed]))
 
 
 def _floats(low, high):

@@ -16,7 +16,7 @@ from strategies import arrays, dim_tuples, dims, distinct_arrays, shapes
 
 def _count(shape, dim):
     """How many elements one reduction over `dim` combines."""
-    if dim is None:
+    if dim is None or dim == ():
         return math.prod(shape)
     return math.prod(shape[d] for d in ((dim,) if isinstance(dim, int) else dim)) if shape else 1
 
@@ -37,7 +37,8 @@ def test_sum_mean(name, data, keepdim):
 @given(data=st.data(), keepdim=st.booleans(), correction=st.sampled_from([None, 0, 1, 2]))
 def test_var_std_with_correction(name, data, keepdim, correction):
     shape = data.draw(shapes())
-    dim = data.draw(dim_tuples(len(shape)))
+    # torch 2.13's var reads dim=() as every dim forward but not backward (half the gradient)
+    dim = data.draw(dim_tuples(len(shape)).filter(lambda d: d != ()))
     x = data.draw(distinct_arrays(shape))  # distinct: a variance of 0 has no sqrt derivative
     count = _count(shape, dim)
     assume(count > (1 if correction is None else correction))  # a positive divisor count - correction
@@ -130,7 +131,8 @@ def test_argmax_argmin(name, data, keepdim, full):
 @given(data=st.data(), keepdim=st.booleans())
 def test_logsumexp(data, keepdim):
     shape = data.draw(shapes())
-    dim = data.draw(dim_tuples(len(shape)).filter(lambda d: d is not None))
+    # torch.logsumexp rejects dim=(), which the other reductions read as every dim
+    dim = data.draw(dim_tuples(len(shape)).filter(lambda d: d not in (None, ())))
     x = data.draw(arrays(shape, -5.0, 5.0))
     check(lambda x: F.logsumexp(x, dim, keepdim), lambda x: torch.logsumexp(x, dim, keepdim), [x])
 

@@ -45,11 +45,12 @@ def normalize_dim(dim, ndim, op, arg="dim"):
 
 
 def normalize_dims(dim, ndim, op):
-    """None (all dims), an int or a sequence of ints, as a sorted tuple of non-negative dims.
-    A 0-d tensor accepts dim 0 or -1 (as torch) and has no axis to reduce."""
-    if dim is None:
+    """None or an empty sequence (all dims, as torch), an int or a sequence of ints, as a
+    sorted tuple of non-negative dims. A 0-d tensor accepts dim 0 or -1 (as torch) and has
+    no axis to reduce."""
+    dims = (dim,) if isinstance(dim, int) else None if dim is None else tuple(dim)
+    if not dims:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
     dims = tuple(sorted(normalize_dim(d, ndim, op) for d in dims))
     return dims if ndim else ()
 
