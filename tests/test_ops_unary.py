@@ -67,6 +67,27 @@ def test_clamp_gradient_passes_at_the_bounds():
     check(lambda x: F.clamp(x, -1.0, 1.0), lambda x: torch.clamp(x, -1.0, 1.0), [x], gradcheck=False)
 
 
+@pytest.mark.parametrize("which", ["min", "max", "both", "min and a number"])
+@given(data=st.data())
+def test_clamp_to_tensor_bounds(which, data):
+    x_shape, bound_shape = data.draw(broadcastable_shapes())
+    x_size = int(np.prod(x_shape))
+    values = data.draw(distinct_arrays((x_size + int(np.prod(bound_shape)),)))  # no ties with x
+    x, low = values[:x_size].reshape(x_shape), values[x_size:].reshape(bound_shape)
+    high = np.asarray(low + 1.0625)  # above low, and off the grid of x's values
+    bounds = {"min": (low, None), "max": (None, high), "both": (low, high), "min and a number": (low, 0.5)}[which]
+    arrays = [x] + [b for b in bounds if isinstance(b, np.ndarray)]
+
+    def clamp_with(clamp, number=lambda b: b):
+        def call(x, *tensors):
+            given = iter(tensors)
+            return clamp(x, *[next(given) if isinstance(b, np.ndarray) else number(b) for b in bounds])
+        return call
+    # torch.clamp takes numbers or tensors, not one of each; scratchgen takes both
+    as_torch = lambda b: b if b is None else torch.tensor(b, dtype=torch.float64)  # noqa: E731
+    check(clamp_with(F.clamp), clamp_with(torch.clamp, as_torch), arrays)
+
+
 def test_clamp_without_bounds_is_an_error():
     with pytest.raises(ValueError, match="clamp: at least one of min and max"):
         F.clamp(sg.zeros(2))

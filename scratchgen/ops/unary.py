@@ -205,10 +205,14 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 def clamp(input, min=None, max=None):
     """Clip to [min, max]; the gradient passes where min <= x <= max (torch's convention).
-    With min > max every element becomes max, as in torch (and NumPy's clip)."""
+    With min > max every element becomes max, as in torch (and NumPy's clip). Bounds are
+    numbers or tensors that broadcast against input; a tensor bound gets the gradient where
+    it is the result."""
     check_tensor(input, "clamp", "input")
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return _clamp_to_tensors(input, min, max)
     x = input.data
     xp = input.backend.xp
     inside = xp.ones(x.shape, dtype=bool)
@@ -218,6 +222,17 @@ def clamp(input, min=None, max=None):
         inside &= x <= max
     clipped = xp.clip(x, min, max)
     return _scaled(input, inside, offset=xp.where(inside, 0, clipped).astype(x.dtype))
+
+
+def _clamp_to_tensors(input, min, max):
+    """clamp with tensor bounds as two selections, max(x, min) then min(., max), where the
+    ties go to x (torch's inclusive [min, max])."""
+    out = input
+    if min is not None:
+        out = where(out.data < as_tensor(min, input, "clamp").data, min, out)
+    if max is not None:
+        out = where(out.data > as_tensor(max, input, "clamp").data, max, out)
+    return out
 
 
 def where(condition, input, other):
