@@ -350,10 +350,10 @@ def test_conv_vae_samples_images_and_estimates_the_test_likelihood():
 
 
 # ---- the PyTorch twins of benchmarks/reference --------------------------------------------
-def test_pytorch_twins_mirror_each_model_and_the_benchmark_scores_two_steps_of_each(monkeypatch):
+def test_pytorch_twins_mirror_each_model_and_the_benchmark_scores_two_steps_of_each(monkeypatch, tmp_path):
     compare = load_compare(monkeypatch)
     trained = train_classifier(Recipe(epochs=1, batch_size=32, train_size=64, test_size=100))
-    args = compare.parse(["--samples", "20", "--nll-images", "4", "--nll-k", "3"])
+    args = compare.parse(["--samples", "20", "--nll-images", "4", "--nll-k", "3", "--out", str(tmp_path / "ref.md")])
     twins = compare.torch_twins.TWINS
     results = mirror_and_run(compare, twins, args, trained, {"steps": 2, "width": 4, "z_dim": 3})
     assert all(np.isfinite(r[m]) for r in results for m in ("fid_lenet", "classifier_score", "kl_to_uniform"))
