@@ -116,9 +116,8 @@ def save_picture(samples, name, library, config, args):
     folder = args.out.parent / "samples"
     folder.mkdir(parents=True, exist_ok=True)
     title = f"{name}, {library}, seed {config['seed']}, {config['steps']} steps"
-    reference = None if args.dataset == "mnist" else toy_distribution(args.dataset).sample(1000, sg.Generator(0))
     plots.save_samples(samples[:64] if args.dataset == "mnist" else samples, folder / f"{args.dataset}-{name}-{library}.png",
-                       title, reference)
+                       title, session.reference_points(config))
 
 
 def scratchgen_copy(model_cls, config, twin):

@@ -263,21 +263,23 @@ class Standardize(Function):
 def _standardize(x, dims, weight=None, bias=None, eps=1e-5, stats=None):
     """Standardize x over `dims` with weight and bias (None: 1 and 0) of the statistics'
     shape; `stats` = _moments_array(x.data, dims) if the caller has it already."""
-    xp = x.backend.xp
     stats = _moments_array(x.data, dims) if stats is None else stats
-    shape = stats.shape[1:]
-    weight = Tensor._wrap(xp.ones(shape, dtype=x.dtype)) if weight is None else weight.reshape(shape)
-    bias = Tensor._wrap(xp.zeros(shape, dtype=x.dtype)) if bias is None else bias.reshape(shape)
+    weight, bias = _weight_and_bias(weight, bias, stats.shape[1:], x)
     return Standardize.apply(x, weight, bias, stats=stats, dims=tuple(dims), eps=eps)
+
+
+def _weight_and_bias(weight, bias, shape, like):
+    """weight and bias reshaped to the statistics' `shape`; None stands for 1 and 0."""
+    xp = like.backend.xp
+    weight = Tensor._wrap(xp.ones(shape, dtype=like.dtype)) if weight is None else weight.reshape(shape)
+    bias = Tensor._wrap(xp.zeros(shape, dtype=like.dtype)) if bias is None else bias.reshape(shape)
+    return weight, bias
 
 
 def _normalize(x, stats, weight=None, bias=None, eps=1e-5):
     """(x - mean) / sqrt(var + eps) * weight + bias, as one Affine; stats = [mean, var] and
     weight and bias (None: 1 and 0) broadcast to x."""
-    xp = x.backend.xp
-    shape = stats.shape[1:]
-    weight = Tensor._wrap(xp.ones(shape, dtype=stats.dtype)) if weight is None else weight.reshape(shape)
-    bias = Tensor._wrap(xp.zeros(shape, dtype=stats.dtype)) if bias is None else bias.reshape(shape)
+    weight, bias = _weight_and_bias(weight, bias, stats.shape[1:], stats)
     return Affine.apply(x, Coefficients.apply(stats, weight, bias, eps=eps))
 
 
@@ -317,7 +319,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     for arg, value in (("running_mean", running_mean), ("running_var", running_var),
                        ("weight", weight), ("bias", bias)):
         _check_channel_vector(op, arg, value, channels)
-    shape = _channel_shape(input)
     if training:
         dims = (0,) + tuple(range(2, input.ndim))
         count = input.data.size // channels
@@ -332,7 +333,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         return _standardize(input, dims, weight, bias, eps, stats)
     if running_mean is None or running_var is None:
         raise ValueError(f"{op}: running_mean and running_var are needed when training=False")
-    return _normalize(input, _running_stats(running_mean, running_var, shape), weight, bias, eps)
+    stats = _running_stats(running_mean, running_var, _channel_shape(input))
+    return _normalize(input, stats, weight, bias, eps)
 
 
 def _affine_parameters(x, weight, bias, shape):
