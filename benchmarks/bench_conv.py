@@ -24,10 +24,11 @@ def _parse():
 ARGS = _parse()
 os.environ.setdefault("OPENBLAS_NUM_THREADS", str(ARGS.threads))  # before NumPy loads OpenBLAS
 
+import scratchgen as sg  # noqa: E402  (before NumPy: it sets OPENBLAS_THREAD_TIMEOUT)
+
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-import scratchgen as sg  # noqa: E402
 from scratchgen.ops.conv import conv2d, conv_transpose2d  # noqa: E402
 from scratchgen.ops.normalization import batch_norm  # noqa: E402
 

@@ -178,6 +178,7 @@ def main(args):
 if __name__ == "__main__":
     ARGS = _parse()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(ARGS.threads))  # before NumPy loads OpenBLAS
+    import scratchgen  # noqa: F401  (before NumPy: it sets OPENBLAS_THREAD_TIMEOUT)
     if ARGS.memory_of:
         if ARGS.memory_of == "torch":
             import torch

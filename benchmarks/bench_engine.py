@@ -10,10 +10,11 @@ Prints a table and writes the "engine" section of benchmarks/results/cpu.md.
 import argparse
 import math
 
+import scratchgen as sg  # before NumPy: it sets OPENBLAS_THREAD_TIMEOUT
+
 import numpy
 import torch
 
-import scratchgen as sg
 import scratchgen.functional as F
 from scratchgen import nn, optim
 

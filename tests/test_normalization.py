@@ -39,6 +39,19 @@ def test_batch_norm_training(data):
 
 @EXAMPLES
 @given(data=st.data())
+def test_batch_norm_training_on_the_batch_last_layout_convolutions_leave(data):
+    """The input stored (C, H, W, N), as a convolution leaves it, while the gradient arrives in
+    C order: the backward copies it into the input's order first (in_layout_of)."""
+    x = data.draw(channel_inputs(min_dims=4))
+    weight, bias = (data.draw(arrays((x.shape[1],))) for _ in range(2))
+    batch_last = np.ascontiguousarray(x.transpose(1, 2, 3, 0))
+    check(lambda x, w, b: batch_norm(x.permute(3, 0, 1, 2), None, None, w, b, training=True, eps=1e-3),
+          lambda x, w, b: TF.batch_norm(x.permute(3, 0, 1, 2), None, None, w, b, training=True, eps=1e-3),
+          [batch_last, weight, bias])
+
+
+@EXAMPLES
+@given(data=st.data())
 def test_batch_norm_eval_uses_the_running_statistics(data):
     x = data.draw(channel_inputs())
     c = x.shape[1]

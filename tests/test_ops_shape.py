@@ -1,5 +1,6 @@
 """Ops that move elements: reshape, view, flatten, unflatten, transpose, permute, t, expand,
-squeeze, unsqueeze, indexing, cat, stack, split, chunk, pad, one_hot, and dtype casts."""
+squeeze, unsqueeze, indexing, cat, stack, split, chunk, pad, one_hot, dtype casts, and the copy
+into another tensor's memory order."""
 import math
 
 import numpy as np
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 import scratchgen as sg
 import scratchgen.functional as F
 from oracle import assert_same_tensor, check
+from scratchgen.ops.shape import in_layout_of
 from strategies import (arrays, basic_indices, class_indices, dims, integer_indices, masks,
                         same_size_shapes, shapes, tensors, with_one_unknown)
 
@@ -282,3 +284,18 @@ def test_out_of_range_dim_is_named(name):
     with pytest.raises(IndexError, match=rf"{name}: \w*dim\w*=\d is out of range for a tensor with "
                                          r"\d dimensions"):
         DIM_OPS[name](sg.zeros(2, 3, 4))
+
+
+@given(data=st.data())
+def test_in_layout_of_copies_values_into_the_memory_order_of_another_tensor(data):
+    x = data.draw(tensors(min_dims=2))
+    order = data.draw(st.permutations(range(x.ndim)))
+    like = sg.tensor(np.ascontiguousarray(np.zeros(x.shape).transpose(order)).transpose(np.argsort(order)))
+    out = in_layout_of(sg.tensor(x), like)
+    assert out.data.strides == like.data.strides
+    check(lambda x: in_layout_of(x, like), lambda x: x.clone(), [x])
+
+
+def test_in_layout_of_returns_its_input_when_the_layouts_agree():
+    x = sg.randn(2, 3, requires_grad=True)
+    assert in_layout_of(x, sg.zeros(2, 3)) is x

@@ -31,7 +31,7 @@ from ..autograd.mode import is_grad_enabled, no_grad
 from ..autograd.tensor import Tensor
 from ..backends import threads
 from ._util import check_tensor
-from .shape import cat
+from .shape import cat, in_layout_of
 
 
 _LONG_LOOP = 1024  # elements: NumPy's per-loop overhead is small beside a loop this long
@@ -245,6 +245,7 @@ class Standardize(Function):
     def backward(ctx, g):
         x, weight = ctx.saved_inputs
         need_x, need_weight, need_bias = ctx.needs_input_grad
+        g = in_layout_of(g, x)  # then Sums and Affine read g and x along the same memory
         # recording a double backward: the statistics as the functions of x they are
         stats = Moments.apply(x, dims=ctx.dims) if is_grad_enabled() else Tensor._wrap(ctx.stats)
         count = x.data.size // stats.data[0].size

@@ -36,6 +36,31 @@ class Permute(Function):
         return (g.permute(*inverse),)
 
 
+class CopyInLayoutOf(Function):
+    """x's values copied into the memory order of the array `like` (same shape): elementwise
+    passes over x and `like` then both run along contiguous memory. The values do not change,
+    so the gradient passes through as it is."""
+
+    @staticmethod
+    def forward(ctx, x, like):
+        out = backends.get(x).xp.empty_like(like)  # order 'K': like's strides
+        out[...] = x
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g,)
+
+
+def in_layout_of(input, like):
+    """`input` stored in the memory order of the tensor `like` (of its shape): itself when it
+    is already, else a copy (a convolution leaves its output in batch-last order, while the
+    gradient flowing back to it is usually in C order)."""
+    if input.data.strides == like.data.strides:
+        return input
+    return CopyInLayoutOf.apply(input, like=like.data)
+
+
 class GetItem(Function):
     """x[index]; the gradient scatters back (adding where an index repeats)."""
 
