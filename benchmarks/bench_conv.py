@@ -1,13 +1,15 @@
 """Convolution, transposed convolution and batch norm against PyTorch's CPU kernels, at the
 shapes of the DCGAN for 28x28 MNIST (batch 64), float32, forward + backward.
 
-    python benchmarks/bench_conv.py [--repeats 20] [--threads 2]
+    python benchmarks/bench_conv.py [--repeats 10] [--rounds 8] [--threads 2]
 
 Both libraries run back to back in one process with the same thread count (this machine's
 speed drifts by up to 2x from minute to minute, see shared/PERF.md), and a 1024^3 SGEMM
 check is printed before and after the table: distrust a run whose check reads below about
-170 GFLOP/s. Each time is the median over the repeats of a forward
-pass and a backward pass to every input (seeded with a fixed random gradient).
+170 GFLOP/s. A step is a forward pass and a backward pass to every input (seeded with a
+fixed random gradient). The libraries take turns in blocks of `repeats` steps, `rounds`
+times; each time is the median over all of a library's steps, and the ratio the median over
+the rounds of the two neighbouring blocks' ratio (harness.timed_pair).
 Prints a markdown table: op, shape, ours ms, torch ms, ratio.
 """
 import argparse
@@ -16,7 +18,8 @@ import os
 
 def _parse():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=10, help="calls per timed block")
+    parser.add_argument("--rounds", type=int, default=8, help="timed blocks per library")
     parser.add_argument("--threads", type=int, default=2)
     return parser.parse_args()
 
@@ -96,9 +99,8 @@ def main():
                       *batch_norm_steps((64, 128, 7, 7), conv_layout=True)))
         rows = []
         for op, label, step_ours, step_torch in cases:
-            ours_ms, torch_ms = harness.timed_ms([step_ours, step_torch], ARGS.repeats)
+            ours_ms, torch_ms, ratio = harness.timed_pair(step_ours, step_torch, ARGS.repeats, ARGS.rounds)
             gemm_ms = harness.gemm_ms_inside(step_ours)
-            ratio = ours_ms / torch_ms
             rows.append((op, label, f"{ours_ms:.2f}", f"{torch_ms:.2f}", f"{ratio:.2f}x",
                          *((f"{gemm_ms:.2f}", f"{gemm_ms / torch_ms:.2f}x") if gemm_ms else ("none", "-")),
                          "ok" if ratio <= 1.5 else "over 1.5x"))
@@ -107,8 +109,9 @@ def main():
         f"Machine: {harness.machine_line(ARGS.threads)}; load average {load:.2f} at start.  ",
         f"GEMM check (1024^3 SGEMM, NumPy): {check_before:.0f} GFLOP/s before, {check_after:.0f} after "
         "(distrust below about 170).  ",
-        f"Command: `python benchmarks/bench_conv.py --threads {ARGS.threads} --repeats {ARGS.repeats}` "
-        "(median ms of forward + backward to every input, float32, batch 64).  ",
+        f"Command: `python benchmarks/bench_conv.py --threads {ARGS.threads} --repeats {ARGS.repeats} "
+        f"--rounds {ARGS.rounds}` (median ms of forward + backward to every input, float32, batch 64; "
+        "ratio: median over the rounds of neighbouring blocks' ratios).  ",
         "GEMM floor: the ms of our step spent inside NumPy's matrix products (OpenBLAS), and that "
         "time over PyTorch's whole step: the ratio we would reach if everything around the GEMMs "
         "(im2col, col2im, layout copies, Python) cost nothing.",

@@ -71,22 +71,29 @@ def median_ms(fn, repeats=20, warmup=3):
     return 1e3 * statistics.median(times)
 
 
-def timed_ms(steps, repeats, rounds=3, warmup=3):
-    """Median ms of each function in `steps`, timed in alternating blocks of `repeats` calls:
-    blocks (not call-by-call turns) because each library's idle worker threads spin for a
-    while after a call (OpenBLAS for NumPy, OpenMP for PyTorch) and would steal the cores
-    from the other; several rounds so drift hits both alike."""
-    times = [[] for _ in steps]
-    for step in steps:
+def timed_pair(ours, theirs, repeats, rounds=8, warmup=3):
+    """(our median ms, their median ms, ratio) of two step functions, timed in alternating
+    blocks of `repeats` calls: blocks (not call-by-call turns) because each library's idle
+    worker threads spin for a while after a call (OpenMP for PyTorch) and would steal the
+    cores from the other. The ratio is the median over the rounds of our block's median over
+    theirs, blocks run back to back: this machine's speed drifts by up to 2x over minutes
+    (shared/PERF.md), and a ratio of neighbouring blocks cancels that drift where one of
+    medians over the whole run does not."""
+    for step in (ours, theirs):
         for _ in range(warmup):  # allocations, optimizer state, first-call work, GC generations
             step()
+    blocks = {ours: [], theirs: []}
     for _ in range(rounds):
-        for step, bucket in zip(steps, times):
+        for step in (ours, theirs):
+            times = []
             for _ in range(repeats):
                 start = time.perf_counter()
                 step()
-                bucket.append(time.perf_counter() - start)
-    return [1e3 * statistics.median(t) for t in times]
+                times.append(time.perf_counter() - start)
+            blocks[step].append(times)
+    ours_ms, theirs_ms = (1e3 * statistics.median(t for block in blocks[step] for t in block) for step in (ours, theirs))
+    ratio = statistics.median(statistics.median(a) / statistics.median(b) for a, b in zip(blocks[ours], blocks[theirs]))
+    return ours_ms, theirs_ms, ratio
 
 
 def wait_for_idle(threshold=0.3, patience_s=600):

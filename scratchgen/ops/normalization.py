@@ -48,7 +48,8 @@ def _contract(arrays, kept_shape):
     operands = []
     for a in arrays:
         operands += [a, list(range(ndim))]
-    kept = [i for i in range(ndim) if i not in _reduced_axes(arrays[0].shape, kept_shape)]
+    reduced = _reduced_axes(arrays[0].shape, kept_shape)
+    kept = [i for i in range(ndim) if i not in reduced]
     return backends.get(arrays[0]).xp.einsum(*operands, kept).reshape(kept_shape)
 
 
@@ -58,7 +59,7 @@ def _dense(coefficient, x):
     run along whole rows (one channel's 7 x 7 pixels are too short a loop). A long run, as in
     the batch-last order, is a long loop already (NumPy merges the contiguous trailing dims)."""
     kept = [i for i, n in enumerate(coefficient.shape) if n != 1]
-    if not x.flags.c_contiguous or not kept or math.prod(x.shape[kept[-1] + 1:]) >= _LONG_LOOP:
+    if not x.flags.c_contiguous or not kept or not 1 < math.prod(x.shape[kept[-1] + 1:]) < _LONG_LOOP:
         return coefficient
     xp = backends.get(x).xp
     return xp.ascontiguousarray(xp.broadcast_to(coefficient, coefficient.shape[:kept[0]] + x.shape[kept[0]:]))
@@ -73,7 +74,7 @@ def _memory_order(x):
 
 def _unpermuted(array, order):
     """Undo array.transpose(order)."""
-    return array.transpose(numpy.argsort(order))
+    return array.transpose(sorted(range(len(order)), key=order.__getitem__))
 
 
 def _in_parts(work, x, kept_shape):
@@ -81,7 +82,7 @@ def _in_parts(work, x, kept_shape):
     (1 along the reduced dims), along the first kept dim: parts never share a reduction.
     NumPy arrays only; a GPU array is one part."""
     axis = next((i for i, n in enumerate(kept_shape) if n != 1), None)
-    if axis is None or not isinstance(x, numpy.ndarray):
+    if axis is None or not isinstance(x, numpy.ndarray) or threads.parts(x.shape[axis], x.size) == 1:
         work(Ellipsis)
         return
     threads.run_in_parts(lambda start, stop: work((slice(None),) * axis + (slice(start, stop),)),
