@@ -139,24 +139,40 @@ def col2im(cols, image_shape, kernel_size, stride, padding, dilation, grid):
     and likewise columns) add into a dense image of that phase, so each add runs along whole
     rows of numbers rather than strided runs of N; the sh * sw phase images are then
     interleaved into the image, one strided copy each (none at stride 1, where the one phase
-    is the image). At the DCGAN's stride 2 this is about 15% faster than adding in place."""
+    is the image). A phase starts as a copy of an offset that reads all of it where there is
+    one (at the DCGAN's k4 s2 p1 every phase has one), else as zeros."""
     n, c, h, w = image_shape
     (kh, kw), (ho, wo), (sh, sw) = kernel_size, grid, stride
     blocks = cols.reshape(c, kh, kw, ho, wo, n)
-    phases = xp.empty((c, sh, sw, -(-h // sh), -(-w // sw), n), dtype=cols.dtype)
+    phase_rows, phase_cols = [-(-(h - a) // sh) for a in range(sh)], [-(-(w - b) // sw) for b in range(sw)]
+    phases = xp.empty((c, sh, sw, max(phase_rows), max(phase_cols), n), dtype=cols.dtype)
     interleave = (sh, sw) != (1, 1)
     image = xp.empty((c, h, w, n), dtype=cols.dtype) if interleave else phases.reshape(c, h, w, n)
-    windows = _windows((h, w), kernel_size, stride, padding, dilation, grid)
+
+    def reads_all_of_its_phase(window):
+        _, _, (a, b), (rows, cols) = window
+        return (rows.start, rows.stop, cols.start, cols.stop) == (0, phase_rows[a], 0, phase_cols[b])
+    windows = sorted(_windows((h, w), kernel_size, stride, padding, dilation, grid),
+                     key=lambda window: not reads_all_of_its_phase(window))
 
     def add(channels, samples):
         part = phases[channels, :, :, :, :, samples]
-        part.fill(0)
-        for (i, j), (out_rows, out_cols), (a, b), (rows, cols) in windows:
-            target = part[:, a, b, rows, cols]
-            xp.add(target, blocks[channels, i, j, out_rows, out_cols, samples], out=target)
+        started = set()
+        for window in windows:
+            (i, j), (out_rows, out_cols), (a, b), (rows, cols) = window
+            target, source = part[:, a, b, rows, cols], blocks[channels, i, j, out_rows, out_cols, samples]
+            if (a, b) not in started and reads_all_of_its_phase(window):
+                xp.copyto(target, source)
+            else:
+                if (a, b) not in started:
+                    part[:, a, b].fill(0)
+                xp.add(target, source, out=target)
+            started.add((a, b))
+        for a, b in {(a, b) for a in range(sh) for b in range(sw)} - started:  # no offset reads it
+            part[:, a, b].fill(0)
         for a in range(sh) if interleave else ():
             for b in range(sw):
-                image[channels, a::sh, b::sw, samples] = part[:, a, b, :-(-(h - a) // sh), :-(-(w - b) // sw)]
+                image[channels, a::sh, b::sw, samples] = part[:, a, b, :phase_rows[a], :phase_cols[b]]
     _in_parts(add, c, n, cols.size)
     return image.transpose(3, 0, 1, 2)
 
