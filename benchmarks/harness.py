@@ -28,36 +28,45 @@ def set_threads(n):
     return threadpool_limits(n)
 
 
-def gemm_ms_inside(step, repeats=10):
-    """Median ms per call of `step` spent inside scratchgen's matrix products (MatMul and
-    Linear forwards, which every backward GEMM also goes through): the part of a step that
-    BLAS does, so `step time - this` is what the rest of scratchgen costs. This floor is
-    measured in the same run and machine as the ratio it explains."""
-    from scratchgen.ops.arithmetic import Linear, MatMul
+def ms_inside(step, targets, repeats=10):
+    """Median ms per call of `step` spent inside `targets`: (owner, name) pairs, a Function
+    class and "forward" or a module and one of its functions. Where the targets are the work
+    that cannot be avoided (the GEMMs, the array passes), `step time - this` is what the rest
+    of scratchgen costs, measured in the same run and machine as the ratio it explains."""
     spent = [0.0]
 
-    def timed(forward):
+    def timed(function):
         def wrapper(*args, **kwargs):
             start = time.perf_counter()
             try:
-                return forward(*args, **kwargs)
+                return function(*args, **kwargs)
             finally:
                 spent[0] += time.perf_counter() - start
-        return staticmethod(wrapper)
-    originals = {cls: cls.__dict__["forward"] for cls in (MatMul, Linear)}
+        return wrapper
+    originals = [(owner, name, owner.__dict__[name]) for owner, name in targets]
     per_call = []
     try:
-        for cls, forward in originals.items():
-            cls.forward = timed(forward.__func__)
+        for owner, name, original in originals:
+            if isinstance(original, staticmethod):
+                setattr(owner, name, staticmethod(timed(original.__func__)))
+            else:
+                setattr(owner, name, timed(original))
         step()
         for _ in range(repeats):
             spent[0] = 0.0
             step()
             per_call.append(spent[0])
     finally:
-        for cls, forward in originals.items():
-            cls.forward = forward
+        for owner, name, original in originals:
+            setattr(owner, name, original)
     return 1e3 * statistics.median(per_call)
+
+
+def gemm_ms_inside(step, repeats=10):
+    """ms_inside scratchgen's matrix products (MatMul and Linear forwards, which every
+    backward GEMM also goes through): the part of a step that BLAS does."""
+    from scratchgen.ops.arithmetic import Linear, MatMul
+    return ms_inside(step, [(MatMul, "forward"), (Linear, "forward")], repeats)
 
 
 def median_ms(fn, repeats=20, warmup=3):

@@ -247,19 +247,27 @@ class Standardize(Function):
         x, weight = ctx.saved_inputs
         need_x, need_weight, need_bias = ctx.needs_input_grad
         g = in_layout_of(g, x)  # then Sums and Affine read g and x along the same memory
-        # recording a double backward: the statistics as the functions of x they are
-        stats = Moments.apply(x, dims=ctx.dims) if is_grad_enabled() else Tensor._wrap(ctx.stats)
-        count = x.data.size // stats.data[0].size
+        sums = Sums.apply(g, x, shape=weight.shape)
+        if is_grad_enabled():  # recording a double backward: the statistics as the functions of x they are
+            stats, concatenate = Moments.apply(x, dims=ctx.dims), cat
+        else:  # first order: the per-channel algebra below on arrays, without a graph's overhead
+            stats, sums, weight, concatenate = ctx.stats, sums.data, weight.data, x.backend.xp.concatenate
+        count = math.prod(x.shape) // math.prod(weight.shape)  # values per statistic
         mean, invstd = stats[:1], (stats[1:] + ctx.eps) ** -0.5
-        sum_gx, sum_g = Sums.apply(g, x, shape=weight.shape).chunk(2)
+        sum_gx, sum_g = sums[:1], sums[1:]
         sum_g_xhat = (sum_gx - mean * sum_g) * invstd
         grad_x = None
         if need_x:
             scale = weight * invstd
             x_coefficient = -scale * invstd * sum_g_xhat / count
             shift = -scale * sum_g / count - x_coefficient * mean
-            grad_x = Affine.apply(g, x, cat([scale, x_coefficient, shift]))
-        return grad_x, (sum_g_xhat[0] if need_weight else None), (sum_g[0] if need_bias else None)
+            grad_x = Affine.apply(g, x, _tensor(concatenate([scale, x_coefficient, shift])))
+        return grad_x, (_tensor(sum_g_xhat[0]) if need_weight else None), (_tensor(sum_g[0]) if need_bias else None)
+
+
+def _tensor(value):
+    """A Tensor as it is, an array as a constant Tensor."""
+    return value if isinstance(value, Tensor) else Tensor._wrap(value)
 
 
 def _standardize(x, dims, weight=None, bias=None, eps=1e-5, stats=None):
