@@ -17,8 +17,9 @@ touches in full, with no padded copy of the image; the output positions whose wi
 in the padding are zeroed instead. The copies (and col2im's adds) are cut into one part per
 core, by channels, or by samples when there are fewer channels than cores (threads.py).
 
-`col2im` is the adjoint of `im2col`: it adds each column back where `im2col` read it, with one
-strided add per kernel offset (never `np.add.at`). It returns the image as a (N, C, H, W) view
+`col2im` is the adjoint of `im2col`: it adds each column back where `im2col` read it, one add
+per kernel offset (never `np.add.at`), into dense images of the stride's phases that are then
+interleaved (see col2im). It returns the image as a (N, C, H, W) view
 of a (C, H, W, N) array, the "batch-last" memory order, which the next `im2col` reads fastest;
 NumPy's elementwise ops keep that order, so chained layers pass it along without copies.
 

@@ -43,7 +43,7 @@ class CopyInLayoutOf(Function):
 
     @staticmethod
     def forward(ctx, x, like):
-        out = backends.get(x).xp.empty_like(like)  # order 'K': like's strides
+        out = backends.get(x).xp.empty_like(like, dtype=x.dtype)  # order 'K': like's strides
         out[...] = x
         return out
 
