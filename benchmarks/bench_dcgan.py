@@ -34,7 +34,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 BATCH, LATENT, SIDE = 64, 100, 28
 LR, BETAS = 2e-4, (0.5, 0.999)

@@ -85,23 +85,24 @@ def timed_pair(ours, theirs, repeats, rounds=8, warmup=3):
     blocks of `repeats` calls: blocks (not call-by-call turns) because each library's idle
     worker threads spin for a while after a call (OpenMP for PyTorch) and would steal the
     cores from the other. The ratio is the median over the rounds of our block's median over
-    theirs, blocks run back to back: this machine's speed drifts by up to 2x over minutes
-    (shared/PERF.md), and a ratio of neighbouring blocks cancels that drift where one of
-    medians over the whole run does not."""
-    for step in (ours, theirs):
+    the next block's, theirs: this machine's speed drifts by up to 2x over minutes
+    (shared/PERF.md), and a ratio of neighbouring blocks cancels that drift where a ratio of
+    whole-run medians does not."""
+    steps = (ours, theirs)
+    for step in steps:
         for _ in range(warmup):  # allocations, optimizer state, first-call work, GC generations
             step()
-    blocks = {ours: [], theirs: []}
+    blocks = ([], [])  # per step: one list of call times per round
     for _ in range(rounds):
-        for step in (ours, theirs):
+        for step, step_blocks in zip(steps, blocks):
             times = []
             for _ in range(repeats):
                 start = time.perf_counter()
                 step()
                 times.append(time.perf_counter() - start)
-            blocks[step].append(times)
-    ours_ms, theirs_ms = (1e3 * statistics.median(t for block in blocks[step] for t in block) for step in (ours, theirs))
-    ratio = statistics.median(statistics.median(a) / statistics.median(b) for a, b in zip(blocks[ours], blocks[theirs]))
+            step_blocks.append(times)
+    ours_ms, theirs_ms = (1e3 * statistics.median(t for block in step_blocks for t in block) for step_blocks in blocks)
+    ratio = statistics.median(statistics.median(a) / statistics.median(b) for a, b in zip(*blocks))
     return ours_ms, theirs_ms, ratio
 
 

@@ -2,8 +2,8 @@
 channels or by samples, the norm layers' passes by channels, the optimizers' updates by
 elements) gives the same values on several threads as on one: the same bits where the parts
 are copies and elementwise updates, the same to rounding where a reduction over a part may
-add in another order. The benchmarks' arrays are the
-only ones large enough to be cut by default, so these tests let every array be cut."""
+add in another order. Only arrays of benchmark size are cut by default, so these tests let
+every array be cut."""
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal

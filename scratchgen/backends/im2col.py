@@ -153,16 +153,17 @@ def col2im(cols, image_shape, kernel_size, stride, padding, dilation, grid):
     def reads_all_of_its_phase(window):
         _, _, (a, b), (rows, cols) = window
         return (rows.start, rows.stop, cols.start, cols.stop) == (0, phase_rows[a], 0, phase_cols[b])
-    windows = sorted(_windows((h, w), kernel_size, stride, padding, dilation, grid),
-                     key=lambda window: not reads_all_of_its_phase(window))
+    # (whether it reads all of its phase, window), those that do first
+    windows = sorted(((reads_all_of_its_phase(window), window)
+                      for window in _windows((h, w), kernel_size, stride, padding, dilation, grid)),
+                     key=lambda pair: not pair[0])
 
     def add(channels, samples):
         part = phases[channels, :, :, :, :, samples]
         started = set()
-        for window in windows:
-            (i, j), (out_rows, out_cols), (a, b), (rows, cols) = window
+        for reads_all, ((i, j), (out_rows, out_cols), (a, b), (rows, cols)) in windows:
             target, source = part[:, a, b, rows, cols], blocks[channels, i, j, out_rows, out_cols, samples]
-            if (a, b) not in started and reads_all_of_its_phase(window):
+            if (a, b) not in started and reads_all:
                 xp.copyto(target, source)
             else:
                 if (a, b) not in started:
