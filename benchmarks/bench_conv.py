@@ -7,9 +7,12 @@ Both libraries run back to back in one process with the same thread count (this 
 speed drifts by up to 2x from minute to minute, see shared/PERF.md), and a 1024^3 SGEMM
 check is printed before and after the table: distrust a run whose check reads below about
 170 GFLOP/s. A step is a forward pass and a backward pass to every input (seeded with a
-fixed random gradient). The libraries take turns in blocks of `repeats` steps, `rounds`
-times; each time is the median over all of a library's steps, and the ratio the median over
-the rounds of the two neighbouring blocks' ratio (harness.timed_pair).
+fixed random gradient). The 64-channel convolutions run twice: with (N, C, H, W) arrays,
+and with our input and gradient stored as our own layers pass them, batch-last, which spares
+us two transposing copies (PyTorch keeps its (N, C, H, W) arrays in both). The libraries
+take turns in blocks of `repeats` steps, `rounds` times; each time is the median over all
+of a library's steps, and the ratio the median over the rounds of the two neighbouring
+blocks' ratio (harness.timed_pair).
 Prints a markdown table: op, shape, ours ms, torch ms, ratio.
 """
 import argparse
@@ -47,14 +50,24 @@ CASES = [
 ]
 
 
-def conv_steps(ours, theirs, x_shape, w_shape):
+def _batch_last(array):
+    """The same values stored in (C, H, W, N) order, as our convolutions leave their outputs."""
+    return np.ascontiguousarray(array.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+
+
+def conv_steps(ours, theirs, x_shape, w_shape, batch_last=False):
+    """With batch_last our input and output gradient are stored as our layers pass them
+    (PyTorch's stay in its own (N, C, H, W) order): the step without the two transposing
+    copies that (N, C, H, W) arrays cost us."""
     rng = np.random.default_rng(0)
     x, w = (rng.standard_normal(s).astype(np.float32) for s in (x_shape, w_shape))
-    x_ours, w_ours = sg.tensor(x, requires_grad=True), sg.tensor(w, requires_grad=True)
     x_torch, w_torch = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
     out_shape = theirs(x_torch, w_torch, stride=2, padding=1).shape
     g = rng.standard_normal(tuple(out_shape)).astype(np.float32)
-    g_ours, g_torch = sg.tensor(g), torch.tensor(g)
+    g_torch = torch.tensor(g)
+    if batch_last:
+        x, g = _batch_last(x), _batch_last(g)
+    x_ours, w_ours, g_ours = sg.tensor(x, requires_grad=True), sg.tensor(w, requires_grad=True), sg.tensor(g)
 
     def step_ours():
         sg.grad(ours(x_ours, w_ours, stride=2, padding=1), [x_ours, w_ours], [g_ours])
@@ -71,7 +84,7 @@ def batch_norm_steps(shape, conv_layout):
     x, g = (rng.standard_normal(shape).astype(np.float32) for _ in range(2))
     c = shape[1]
     if conv_layout:
-        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+        x = _batch_last(x)
     x_ours, g_ours = sg.tensor(x, requires_grad=True), sg.tensor(g)
     w_ours, b_ours = sg.ones(c, requires_grad=True), sg.zeros(c, requires_grad=True)
     stats_ours = [sg.zeros(c), sg.ones(c)]
@@ -100,6 +113,8 @@ def main():
         load = harness.wait_for_idle()
         check_before = harness.gemm_gflops()
         cases = [(op, label, *conv_steps(ours, theirs, x, w)) for op, label, ours, theirs, x, w in CASES]
+        cases += [(op, f"{label}, input and gradient as our layers pass them",
+                   *conv_steps(ours, theirs, x, w, batch_last=True)) for op, label, ours, theirs, x, w in CASES[1:3]]
         cases.append(("batch_norm", "64x128x7x7, training", *batch_norm_steps((64, 128, 7, 7), conv_layout=False)))
         cases.append(("batch_norm", "64x128x7x7, training, input as conv2d leaves it",
                       *batch_norm_steps((64, 128, 7, 7), conv_layout=True)))

@@ -66,6 +66,14 @@ def test_matmul(data):
     check(F.matmul, torch.matmul, [data.draw(arrays(a_shape)), data.draw(arrays(b_shape))])
 
 
+@given(data=st.data())
+def test_matmul_with_a_contraction_of_one_is_an_outer_product(data):
+    # K = 1 takes the broadcast-multiply path, not BLAS
+    batch_a, batch_b = data.draw(broadcastable_shapes(max_dims=2, max_elements=3))
+    n, m = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    check(F.matmul, torch.matmul, [data.draw(arrays(batch_a + (n, 1))), data.draw(arrays(batch_b + (1, m)))])
+
+
 @given(data=st.data(), lead=st.sampled_from([(), (2,), (2, 3)]), with_bias=st.booleans())
 def test_linear(data, lead, with_bias):
     in_features, out_features = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
@@ -73,6 +81,22 @@ def test_linear(data, lead, with_bias):
     weight = data.draw(arrays((out_features, in_features)))
     bias = [data.draw(arrays((out_features,)))] if with_bias else []
     check(F.linear, torch.nn.functional.linear, [x, weight] + bias)
+
+
+@given(data=st.data(), out_features=st.integers(1, 3))
+def test_linear_of_a_transposed_input(data, out_features):
+    # the input as a Flatten of a batch-last convolution output leaves it: (N, F) in F order
+    in_features, batch = data.draw(st.integers(2, 4)), data.draw(st.integers(2, 4))
+    x_t, weight = data.draw(arrays((in_features, batch))), data.draw(arrays((out_features, in_features)))
+    check(lambda x_t, w: F.linear(x_t.transpose(0, 1), w), lambda x_t, w: torch.nn.functional.linear(x_t.T, w),
+          [x_t, weight])
+
+
+def test_linear_leaves_the_input_gradient_in_the_inputs_memory_order():
+    x = sg.tensor(np.ones((3, 5)), requires_grad=True).transpose(0, 1)  # (5, 3), F order
+    (grad,) = sg.grad(F.linear(x, sg.ones(2, 3)).sum(), [x])
+    assert grad.data.flags.f_contiguous and not grad.data.flags.c_contiguous
+    np.testing.assert_array_equal(grad.data, np.full((5, 3), 2.0))
 
 
 OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,

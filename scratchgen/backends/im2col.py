@@ -26,6 +26,7 @@ NumPy's elementwise ops keep that order, so chained layers pass it along without
 The CUDA backend implements the same functions with the same arguments.
 """
 import ctypes
+import functools
 import math
 
 import numpy as xp
@@ -66,14 +67,15 @@ def _axis_windows(size, grid, kernel, stride, padding, dilation):
     return windows
 
 
+@functools.lru_cache(maxsize=256)  # a network has few geometries; each is worked out once
 def _windows(image_size, kernel_size, stride, padding, dilation, grid):
     """For each kernel offset (i, j): ((i, j), (output rows, output columns), (phase row,
     phase column), (rows, columns) within that phase), the part of the output grid that reads
     inside the image, and where."""
     rows, cols = (_axis_windows(image_size[d], grid[d], kernel_size[d], stride[d], padding[d], dilation[d])
                   for d in range(2))
-    return [((i, j), (out_rows, out_cols), (a, b), (in_rows, in_cols))
-            for i, (out_rows, a, in_rows) in enumerate(rows) for j, (out_cols, b, in_cols) in enumerate(cols)]
+    return tuple(((i, j), (out_rows, out_cols), (a, b), (in_rows, in_cols))
+                 for i, (out_rows, a, in_rows) in enumerate(rows) for j, (out_cols, b, in_cols) in enumerate(cols))
 
 
 def _in_image(phase, rows, stride):
@@ -103,11 +105,17 @@ def _in_parts(work, channels, batch, elements):
 
 
 def _zero_outside(block, rows, cols):
-    """Zero block[:, r, c] (a (C, Ho, Wo, N) block) outside rows x cols: the padding."""
-    block[:, :rows.start] = 0
-    block[:, rows.stop:] = 0
-    block[:, rows, :cols.start] = 0
-    block[:, rows, cols.stop:] = 0
+    """Zero block[:, r, c] (a (C, Ho, Wo, N) block) outside rows x cols: the padding. Most
+    offsets have none on most sides; those empty slices are skipped, not assigned."""
+    height, width = block.shape[1:3]
+    if rows.start:
+        block[:, :rows.start] = 0
+    if rows.stop < height:
+        block[:, rows.stop:] = 0
+    if cols.start:
+        block[:, rows, :cols.start] = 0
+    if cols.stop < width:
+        block[:, rows, cols.stop:] = 0
 
 
 def im2col(x, kernel_size, stride, padding, dilation, grid):
@@ -132,6 +140,29 @@ def im2col(x, kernel_size, stride, padding, dilation, grid):
     return out.reshape(c * kh * kw, ho * wo * n)
 
 
+@functools.lru_cache(maxsize=256)
+def _phase_plan(image_size, kernel_size, stride, padding, dilation, grid):
+    """col2im's order of work: (phase rows, phase columns, steps, unread phases). Each step is
+    (start, window) for one kernel offset, the offsets that read all of their phase first;
+    `start` says how the offset begins its phase: "copy" (it reads all of it), "zeros" (no
+    offset does: zero the phase, then add), or None (the phase is begun: add)."""
+    (h, w), (sh, sw) = image_size, stride
+    phase_rows, phase_cols = tuple(-(-(h - a) // sh) for a in range(sh)), tuple(-(-(w - b) // sw) for b in range(sw))
+
+    def reads_all_of_its_phase(window):
+        _, _, (a, b), (rows, cols) = window
+        return (rows.start, rows.stop, cols.start, cols.stop) == (0, phase_rows[a], 0, phase_cols[b])
+    steps, started = [], set()
+    for window in sorted(_windows(image_size, kernel_size, stride, padding, dilation, grid),
+                         key=lambda window: not reads_all_of_its_phase(window)):
+        phase = window[2]
+        start = None if phase in started else "copy" if reads_all_of_its_phase(window) else "zeros"
+        started.add(phase)
+        steps.append((start, window))
+    unread = tuple((a, b) for a in range(sh) for b in range(sw) if (a, b) not in started)
+    return phase_rows, phase_cols, tuple(steps), unread
+
+
 def col2im(cols, image_shape, kernel_size, stride, padding, dilation, grid):
     """The adjoint of im2col: columns (C * kh * kw, Ho * Wo * N) -> image (N, C, H, W), each
     entry the sum of the columns that read it. The result is a view in (C, H, W, N) order.
@@ -141,36 +172,26 @@ def col2im(cols, image_shape, kernel_size, stride, padding, dilation, grid):
     rows of numbers rather than strided runs of N; the sh * sw phase images are then
     interleaved into the image, one strided copy each (none at stride 1, where the one phase
     is the image). A phase starts as a copy of an offset that reads all of it where there is
-    one (at the DCGAN's k4 s2 p1 every phase has one), else as zeros."""
+    one (at the DCGAN's k4 s2 p1 every phase has one), else as zeros (_phase_plan)."""
     n, c, h, w = image_shape
     (kh, kw), (ho, wo), (sh, sw) = kernel_size, grid, stride
     blocks = cols.reshape(c, kh, kw, ho, wo, n)
-    phase_rows, phase_cols = [-(-(h - a) // sh) for a in range(sh)], [-(-(w - b) // sw) for b in range(sw)]
+    phase_rows, phase_cols, steps, unread = _phase_plan((h, w), kernel_size, stride, padding, dilation, grid)
     phases = xp.empty((c, sh, sw, max(phase_rows), max(phase_cols), n), dtype=cols.dtype)
     interleave = (sh, sw) != (1, 1)
     image = xp.empty((c, h, w, n), dtype=cols.dtype) if interleave else phases.reshape(c, h, w, n)
 
-    def reads_all_of_its_phase(window):
-        _, _, (a, b), (rows, cols) = window
-        return (rows.start, rows.stop, cols.start, cols.stop) == (0, phase_rows[a], 0, phase_cols[b])
-    # (whether it reads all of its phase, window), those that do first
-    windows = sorted(((reads_all_of_its_phase(window), window)
-                      for window in _windows((h, w), kernel_size, stride, padding, dilation, grid)),
-                     key=lambda pair: not pair[0])
-
     def add(channels, samples):
         part = phases[channels, :, :, :, :, samples]
-        started = set()
-        for reads_all, ((i, j), (out_rows, out_cols), (a, b), (rows, cols)) in windows:
+        for start, ((i, j), (out_rows, out_cols), (a, b), (rows, cols)) in steps:
             target, source = part[:, a, b, rows, cols], blocks[channels, i, j, out_rows, out_cols, samples]
-            if (a, b) not in started and reads_all:
+            if start == "copy":
                 xp.copyto(target, source)
-            else:
-                if (a, b) not in started:
-                    part[:, a, b].fill(0)
-                xp.add(target, source, out=target)
-            started.add((a, b))
-        for a, b in {(a, b) for a in range(sh) for b in range(sw)} - started:  # no offset reads it
+                continue
+            if start == "zeros":
+                part[:, a, b].fill(0)
+            xp.add(target, source, out=target)
+        for a, b in unread:
             part[:, a, b].fill(0)
         for a in range(sh) if interleave else ():
             for b in range(sw):
