@@ -1,6 +1,7 @@
 """Arithmetic ops (add, sub, mul, div, neg, pow, matmul, linear), the Tensor operators that
 call them, and scalar promotion."""
 import operator
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 import scratchgen as sg
 import scratchgen.functional as F
 from oracle import check
+from scratchgen.ops import arithmetic
 from strategies import (arrays, broadcastable_shapes, matmul_shapes, nonzero_arrays,
                         positive_arrays, shapes, shapes_broadcastable_to, tensors)
 
@@ -64,6 +66,23 @@ def test_sum_to(data):
 def test_matmul(data):
     a_shape, b_shape = data.draw(matmul_shapes())
     check(F.matmul, torch.matmul, [data.draw(arrays(a_shape)), data.draw(arrays(b_shape))])
+
+
+@given(data=st.data())
+def test_matmul_whose_first_gradient_is_computed_transposed(data):
+    # MatMul.backward computes a wide g @ b^T as (b @ g^T)^T past LONG_CONTRACTION: always, here
+    a_shape, b_shape = data.draw(matmul_shapes())
+    with mock.patch.object(arithmetic, "LONG_CONTRACTION", 1):
+        check(F.matmul, torch.matmul, [data.draw(arrays(a_shape)), data.draw(arrays(b_shape))])
+
+
+def test_a_transposed_matmul_gradient_keeps_its_inputs_memory_order():
+    rng = np.random.default_rng(0)
+    a, b, g = rng.standard_normal((2, 3)), rng.standard_normal((3, 1500)), rng.standard_normal((2, 1500))
+    a_tensor = sg.tensor(a, requires_grad=True)
+    (grad,) = sg.grad(F.matmul(a_tensor, sg.tensor(b)), [a_tensor], [sg.tensor(g)])
+    assert grad.data.flags.c_contiguous
+    np.testing.assert_allclose(grad.data, g @ b.T, rtol=1e-12)
 
 
 @given(data=st.data())

@@ -2,6 +2,10 @@
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import as_tensor, broadcast_shapes, check_tensor
+from .shape import in_layout_of
+
+# Contractions at least this long make g @ b^T worth computing as (b @ g^T)^T (MatMul.backward)
+LONG_CONTRACTION = 1024
 
 
 class Add(Function):
@@ -117,8 +121,20 @@ class MatMul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_inputs
         need_a, need_b = ctx.needs_input_grad
-        return (matmul(g, b.transpose(-1, -2)) if need_a else None,
+        return (_times_transpose(g, b, like=a) if need_a else None,
                 matmul(a.transpose(-1, -2), g) if need_b else None)
+
+
+def _times_transpose(g, b, like):
+    """g @ b^T, the gradient of `like` in a @ b. OpenBLAS computes this product 1.2-2.4x faster
+    with the result's longer side as its rows (a convolution's weight gradient, 128 x 1024 from
+    a contraction over 3136 columns: 4.5 against 5.4 ms), so a wide result of a long contraction
+    is computed as (b @ g^T)^T and copied back into like's memory order (2-D products only:
+    with batch dims the gradient is summed over broadcast ones afterwards)."""
+    rows, columns, contraction = g.shape[-2], b.shape[-2], g.shape[-1]
+    if g.ndim == b.ndim == like.ndim == 2 and rows < columns and contraction >= LONG_CONTRACTION:
+        return in_layout_of(matmul(b, g.transpose(-1, -2)).transpose(-1, -2), like)
+    return matmul(g, b.transpose(-1, -2))
 
 
 class Linear(Function):
