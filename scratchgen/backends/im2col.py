@@ -14,8 +14,10 @@ Direct strided copies. Kernel offset (i, j) reads rows oh * sh + i * dh - top: a
 window of the (C, H, W, N) image whose innermost run is a whole sample vector (N numbers,
 256 bytes at batch 64), so one strided copy per kernel offset moves every cache line it
 touches in full, with no padded copy of the image; the output positions whose window falls
-in the padding are zeroed instead. The copies (and col2im's adds) are cut into one part per
-core, by channels, or by samples when there are fewer channels than cores (threads.py).
+in the padding are zeroed instead. The work is cut into one part per core, by channels, or
+by samples when there are fewer channels than cores (threads.py): each thread copies its part
+of the image into (C, H, W, N) order (unless x is stored that way already), then makes the
+kernel offsets' copies from it; col2im's adds are cut the same way.
 
 `col2im` is the adjoint of `im2col`: it adds each column back where `im2col` read it, one add
 per kernel offset (never `np.add.at`), into dense images of the stride's phases that are then
@@ -83,18 +85,6 @@ def _in_image(phase, rows, stride):
     return slice(phase + rows.start * stride, phase + (rows.stop - 1) * stride + 1, stride) if rows.stop else rows
 
 
-def _batch_last(x):
-    """x (N, C, H, W) as a C-contiguous (C, H, W, N) array: a view when x is stored that way,
-    else a copy cut by channels across threads. The copy reads x across samples, so each
-    number it moves costs a cache line (16 float32), which is what it counts as work."""
-    image = x.transpose(1, 2, 3, 0)
-    if image.flags.c_contiguous:
-        return image
-    out = xp.empty(image.shape, dtype=x.dtype)
-    threads.run_in_parts(lambda start, stop: xp.copyto(out[start:stop], image[start:stop]), len(out), x.size * 16)
-    return out
-
-
 def _in_parts(work, channels, batch, elements):
     """Run work(channel slice, sample slice) on one part of the image per thread: a range of
     channels (contiguous in batch-last order), or of samples when there are too few channels."""
@@ -125,12 +115,16 @@ def im2col(x, kernel_size, stride, padding, dilation, grid):
     ((top, bottom), (left, right)). `grid` may be smaller than the grid the padding allows
     (conv_transpose with output_padding uses that); the extra positions are not read."""
     n, c = x.shape[:2]
-    image = _batch_last(x)
+    batch_last = x.transpose(1, 2, 3, 0)  # (C, H, W, N)
+    # a view when x is stored that way; else each thread first copies its part of x into it
+    image = batch_last if batch_last.flags.c_contiguous else xp.empty(batch_last.shape, dtype=x.dtype)
     (kh, kw), (ho, wo) = kernel_size, grid
     out = xp.empty((c, kh, kw, ho, wo, n), dtype=x.dtype)
     windows = _windows(x.shape[2:], kernel_size, stride, padding, dilation, grid)
 
     def copy(channels, samples):
+        if image is not batch_last:
+            xp.copyto(image[channels, :, :, samples], batch_last[channels, :, :, samples])
         for (i, j), (out_rows, out_cols), (a, b), (rows, cols) in windows:
             block = out[channels, i, j, :, :, samples]
             block[:, out_rows, out_cols] = image[channels, _in_image(a, rows, stride[0]),
