@@ -13,7 +13,7 @@ us two transposing copies (PyTorch keeps its (N, C, H, W) arrays in both). The l
 take turns in blocks of `repeats` steps, `rounds` times; each time is the median over all
 of a library's steps, and the ratio the median over the rounds of the two neighbouring
 blocks' ratio (harness.timed_pair).
-Prints a markdown table: op, shape, ours ms, torch ms, ratio.
+Prints a markdown table: op, shape, ours ms, torch ms, ratio, floor ms, floor ratio.
 """
 import argparse
 import os

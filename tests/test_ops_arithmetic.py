@@ -70,7 +70,7 @@ def test_matmul(data):
 
 @given(data=st.data())
 def test_matmul_whose_first_gradient_is_computed_transposed(data):
-    # MatMul.backward computes a wide g @ b^T as (b @ g^T)^T past LONG_CONTRACTION: always, here
+    # _product_in_layout orders the first gradient for speed past LONG_CONTRACTION: always, here
     a_shape, b_shape = data.draw(matmul_shapes())
     with mock.patch.object(arithmetic, "LONG_CONTRACTION", 1):
         check(F.matmul, torch.matmul, [data.draw(arrays(a_shape)), data.draw(arrays(b_shape))])

@@ -4,7 +4,8 @@ from ..autograd.tensor import Tensor
 from ._util import as_tensor, broadcast_shapes, check_tensor
 from .shape import in_layout_of
 
-# Contractions at least this long make g @ b^T worth computing as (b @ g^T)^T (MatMul.backward)
+# From this contraction length on, a gradient's product is ordered for OpenBLAS's speed
+# rather than for its result's layout (_product_in_layout)
 LONG_CONTRACTION = 1024
 
 
@@ -121,20 +122,29 @@ class MatMul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_inputs
         need_a, need_b = ctx.needs_input_grad
-        return (_times_transpose(g, b, like=a) if need_a else None,
+        return (_product_in_layout(g, b.transpose(-1, -2), like=a) if need_a else None,
                 matmul(a.transpose(-1, -2), g) if need_b else None)
 
 
-def _times_transpose(g, b, like):
-    """g @ b^T, the gradient of `like` in a @ b. OpenBLAS computes this product 1.2-2.4x faster
-    with the result's longer side as its rows (a convolution's weight gradient, 128 x 1024 from
-    a contraction over 3136 columns: 4.5 against 5.4 ms), so a wide result of a long contraction
-    is computed as (b @ g^T)^T and copied back into like's memory order (2-D products only:
-    with batch dims the gradient is summed over broadcast ones afterwards)."""
-    rows, columns, contraction = g.shape[-2], b.shape[-2], g.shape[-1]
-    if g.ndim == b.ndim == like.ndim == 2 and rows < columns and contraction >= LONG_CONTRACTION:
-        return in_layout_of(matmul(b, g.transpose(-1, -2)).transpose(-1, -2), like)
-    return matmul(g, b.transpose(-1, -2))
+def _product_in_layout(g, b, like):
+    """g @ b, the gradient of `like` (an operand of the forward product), computed either as
+    it reads or as (b^T @ g^T)^T, whichever suits:
+    - over a long contraction, for speed: OpenBLAS runs this product 1.2-2.4x faster with the
+      result's longer side as its rows (a convolution's weight gradient, 128 x 1024 over 3136
+      columns: 4.5 against 5.4 ms); a transposed result is then copied into like's layout;
+    - over a short one, for layout: the order that writes the result in like's memory order
+      (a Linear's input gradient when the input is a Flatten of a batch-last convolution
+      output, F-ordered), so that the ops before it read both alike.
+    2-D products only: with batch dims the gradient is summed over broadcast ones afterwards."""
+    if not g.ndim == b.ndim == like.ndim == 2:
+        return matmul(g, b)
+    if g.shape[1] >= LONG_CONTRACTION:
+        transposed = g.shape[0] < b.shape[1]
+    else:
+        transposed = like.data.flags.f_contiguous and not like.data.flags.c_contiguous
+    if not transposed:
+        return matmul(g, b)
+    return in_layout_of(matmul(b.transpose(0, 1), g.transpose(0, 1)).transpose(0, 1), like)
 
 
 class Linear(Function):
@@ -153,13 +163,7 @@ class Linear(Function):
         x, weight = ctx.saved_inputs
         need = ctx.needs_input_grad
         g2 = g.reshape(-1, g.shape[-1])
-        gx = None
-        if need[0] and x.ndim == 2 and x.data.flags.f_contiguous and not x.data.flags.c_contiguous:
-            # x is a transposed view (a Flatten of a batch-last convolution output): writing
-            # gx^T = W^T g^T leaves gx in x's memory order, so the ops before it read both alike
-            gx = matmul(weight.transpose(0, 1), g.transpose(0, 1)).transpose(0, 1)
-        elif need[0]:
-            gx = matmul(g, weight)
+        gx = _product_in_layout(g, weight, like=x) if need[0] else None
         gw = matmul(g2.transpose(0, 1), x.reshape(-1, x.shape[-1])) if need[1] else None
         gb = g2.sum(0) if len(need) > 2 and need[2] else None
         return gx, gw, gb
