@@ -4,7 +4,9 @@ Every benchmark times scratchgen and its reference back to back in one process w
 same thread count and reports the ratio; the machine drifts too much for absolute times
 taken minutes apart to mean anything (see ../shared/PERF.md).
 """
+import collections
 import datetime
+import math
 import os
 import pathlib
 import platform
@@ -28,11 +30,17 @@ def set_threads(n):
     return threadpool_limits(n)
 
 
+Inside = collections.namedtuple("Inside", "ms share")
+Inside.__doc__ = """Time a step spends inside some functions: median ms per call, and the
+median over calls of that time's share of the call's whole time."""
+
+
 def ms_inside(step, targets, repeats=10):
-    """Median ms per call of `step` spent inside `targets`: (owner, name) pairs, a Function
-    class and "forward" or a module and one of its functions. Where the targets are the work
-    that cannot be avoided (the GEMMs, the array passes), `step time - this` is what the rest
-    of scratchgen costs, measured in the same run and machine as the ratio it explains."""
+    """The Inside of `step` for `targets`: (owner, name) pairs, a Function class and "forward"
+    or a module and one of its functions. Where the targets are the work that cannot be avoided
+    (the GEMMs, the array passes), the share times the step's ratio to PyTorch is the ratio
+    that work alone would give: a share, taken from the same calls as the time inside, holds
+    still while the machine's speed drifts between this measurement and the ratio's."""
     spent = [0.0]
 
     def timed(function):
@@ -44,7 +52,7 @@ def ms_inside(step, targets, repeats=10):
                 spent[0] += time.perf_counter() - start
         return wrapper
     originals = [(owner, name, owner.__dict__[name]) for owner, name in targets]
-    per_call = []
+    inside, shares = [], []
     try:
         for owner, name, original in originals:
             if isinstance(original, staticmethod):
@@ -54,12 +62,14 @@ def ms_inside(step, targets, repeats=10):
         step()
         for _ in range(repeats):
             spent[0] = 0.0
+            start = time.perf_counter()
             step()
-            per_call.append(spent[0])
+            inside.append(spent[0])
+            shares.append(spent[0] / (time.perf_counter() - start))
     finally:
         for owner, name, original in originals:
             setattr(owner, name, original)
-    return 1e3 * statistics.median(per_call)
+    return Inside(1e3 * statistics.median(inside), statistics.median(shares))
 
 
 def gemm_ms_inside(step, repeats=10):
@@ -80,18 +90,22 @@ def median_ms(fn, repeats=20, warmup=3):
     return 1e3 * statistics.median(times)
 
 
-def timed_pair(ours, theirs, repeats, rounds=8, warmup=3):
+def timed_pair(ours, theirs, repeats, rounds=8, warmup=3, min_block_ms=100):
     """(our median ms, their median ms, ratio) of two step functions, timed in alternating
     blocks of `repeats` calls: blocks (not call-by-call turns) because each library's idle
     worker threads spin for a while after a call (OpenMP for PyTorch) and would steal the
     cores from the other. The ratio is the median over the rounds of our block's median over
     the next block's, theirs: this machine's speed drifts by up to 2x over minutes
     (shared/PERF.md), and a ratio of neighbouring blocks cancels that drift where a ratio of
-    whole-run medians does not."""
+    whole-run medians does not. A step so short that `repeats` calls of ours take under
+    `min_block_ms` is repeated more, until a block of ours lasts that long: a millisecond
+    op's block is otherwise one 10 ms sample of the machine, and one burst of another
+    tenant's work moves its median."""
     steps = (ours, theirs)
     for step in steps:
         for _ in range(warmup):  # allocations, optimizer state, first-call work, GC generations
             step()
+    repeats = max(repeats, math.ceil(min_block_ms / median_ms(ours, repeats=3, warmup=0)))
     blocks = ([], [])  # per step: one list of call times per round
     for _ in range(rounds):
         for step, step_blocks in zip(steps, blocks):
