@@ -35,20 +35,28 @@ __device__ __forceinline__ float warp_sum(float v) {
     return v;
 }
 
-// Sum of v over all threads of a block (blockDim.x a multiple of 32, blockDim.y = blockDim.z = 1),
-// returned to every thread. Each warp sums its lanes; shared memory `warp_totals` holds one
-// total per warp (at most 32 warps); warp 0 sums those and publishes the result in `block_total`.
-__device__ float block_sum(float v) {
-    __shared__ float warp_totals[32];
-    __shared__ float block_total;
+// v combined over all threads of a block (blockDim.x a multiple of 32, blockDim.y = blockDim.z = 1)
+// by warp_combine, a butterfly over the 32 lanes of a warp that returns its result to every lane;
+// the block's result is returned to every thread. Each warp combines its lanes; shared memory
+// `warp_results` holds one result per warp (at most 32 warps); warp 0 combines those (`identity`
+// standing in for absent warps) and publishes the result in `block_result`.
+template <typename T, T (*warp_combine)(T)>
+__device__ T block_combine(T v, T identity) {
+    __shared__ T warp_results[32];
+    __shared__ T block_result;
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-    v = warp_sum(v);
-    if (lane == 0) warp_totals[warp] = v;
+    v = warp_combine(v);
+    if (lane == 0) warp_results[warp] = v;
     __syncthreads();
     if (warp == 0) {
-        v = warp_sum(lane < (int)blockDim.x / 32 ? warp_totals[lane] : 0.0f);
-        if (lane == 0) block_total = v;
+        v = warp_combine(lane < (int)blockDim.x / 32 ? warp_results[lane] : identity);
+        if (lane == 0) block_result = v;
     }
     __syncthreads();
-    return block_total;
+    return block_result;
+}
+
+// Sum of v over all threads of a block, returned to every thread (block_combine).
+__device__ float block_sum(float v) {
+    return block_combine<float, warp_sum>(v, 0.0f);
 }

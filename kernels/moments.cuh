@@ -6,6 +6,8 @@
 // unlike E[x^2] - E[x]^2, and need no division per value, unlike Welford's update.
 #pragma once
 
+#include "common.cuh"
+
 struct Moments {
     float count;  // number of values
     float mean;
@@ -48,19 +50,7 @@ __device__ __forceinline__ Moments warp_merge(Moments m) {
 }
 
 // Merge over a whole block (blockDim.x a multiple of 32, 1-D block), returned to every
-// thread: warps merge with shuffles, then warp 0 merges the per-warp results held in shared
-// memory `warp_moments` (one entry per warp) and publishes the total in `block_moments`.
+// thread (block_combine in common.cuh).
 __device__ Moments block_merge(Moments m) {
-    __shared__ Moments warp_moments[32];
-    __shared__ Moments block_moments;
-    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-    m = warp_merge(m);
-    if (lane == 0) warp_moments[warp] = m;
-    __syncthreads();
-    if (warp == 0) {
-        m = warp_merge(lane < (int)blockDim.x / 32 ? warp_moments[lane] : no_moments());
-        if (lane == 0) block_moments = m;
-    }
-    __syncthreads();
-    return block_moments;
+    return block_combine<Moments, warp_merge>(m, no_moments());
 }
