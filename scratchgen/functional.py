@@ -4,9 +4,11 @@
     y = F.leaky_relu(F.linear(x, w, b), 0.2)
 
 Each name is defined next to its gradient in scratchgen/ops/ (arithmetic, unary, reduction,
-shape, loss, dropout, conv, normalization, pooling, embedding); this module only gathers them.
+shape, loss, dropout, conv, normalization, pooling, embedding), except expand and sum_to,
+which the engine itself needs (scratchgen/autograd/broadcast.py); this module only gathers them.
 """
-from .ops.arithmetic import add, div, expand, linear, matmul, mul, neg, pow, sub, sum_to
+from .autograd.broadcast import expand, sum_to
+from .ops.arithmetic import add, div, linear, matmul, mul, neg, pow, sub
 from .ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold
 from .ops.dropout import dropout
 from .ops.dropout2d import dropout2d
@@ -19,7 +21,7 @@ from .ops.reduction import (argmax, argmin, log_softmax, logsumexp, max, mean, m
                             sum, var, vector_norm)
 from .ops.shape import (cat, chunk, clone, flatten, getitem, one_hot, pad, permute, reshape, split,
                         squeeze, stack, t, to, transpose, unflatten, unsqueeze, view)
-from .ops.unary import (abs, clamp, elu, exp, leaky_relu, log, log1p, maximum, minimum, relu,
-                        sigmoid, softplus, sqrt, square, tanh, where)
+from .ops.unary import (abs, clamp, elu, exp, isfinite, isinf, isnan, leaky_relu, log, log1p, maximum,
+                        minimum, relu, sigmoid, softplus, sqrt, square, tanh, where)
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -10,7 +10,7 @@ mismatch they raise GradcheckError naming the input, the element, and both value
 import numpy
 
 from .autograd import engine
-from .autograd.tensor import Tensor
+from .autograd.tensor import Tensor, as_tensor
 
 
 class GradcheckError(AssertionError):
@@ -46,7 +46,7 @@ def _analytic(fn, inputs, wrt):
     row = 0
     for k, out in enumerate(outputs):
         for j in range(out.data.size):
-            seeds = [Tensor._wrap(numpy.zeros(o.shape, dtype=o.dtype)) for o in outputs]
+            seeds = [as_tensor(numpy.zeros(o.shape, dtype=o.dtype)) for o in outputs]
             seeds[k].data.reshape(-1)[j] = 1
             live = [(o, s) for o, s in zip(outputs, seeds) if o.requires_grad]
             if live:

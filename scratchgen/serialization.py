@@ -25,7 +25,8 @@ import zlib
 import numpy
 
 from . import backends
-from .autograd import Tensor
+from .autograd.tensor import Tensor, as_tensor
+from .version import __version__
 
 MANIFEST_KEY = "__scratchgen__"
 FORMAT = "scratchgen.save"
@@ -37,14 +38,13 @@ _SCALARS = (type(None), bool, int, float, str)
 def save(obj, path):
     """Write `obj` (a Tensor, array, number, str, bool, None, or dicts/lists/tuples of those:
     a state_dict, a checkpoint) to `path` atomically."""
-    from . import __version__  # read at call time: the package sets it after importing this module
     path = os.fspath(path)
     encoder = _Encoder()
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "scratchgen_version": __version__,
                 "root": encoder.encode(obj, "obj")}
     arrays = {**encoder.arrays,
               MANIFEST_KEY: numpy.frombuffer(json.dumps(manifest).encode("utf-8"), dtype=numpy.uint8)}
-    _write_atomically(path, lambda file: numpy.savez(file, **arrays))
+    write_atomically(path, lambda file: numpy.savez(file, **arrays))
 
 
 def load(path, map_location=None):
@@ -108,7 +108,7 @@ class _Encoder:
         return name
 
 
-def _write_atomically(path, write):
+def write_atomically(path, write):
     """Write through `write(file)` to a temporary file beside `path`, then rename it over `path`."""
     directory = os.path.dirname(os.path.abspath(path))
     temporary = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
@@ -164,7 +164,7 @@ def _decode(node, arrays, map_location):
         return node
     if "tensor" in node:
         device = map_location or node["device"]
-        tensor = Tensor._wrap(backends.for_device(device).from_host(arrays[node["tensor"]]))
+        tensor = as_tensor(arrays[node["tensor"]], device=device)
         return tensor.requires_grad_(node["requires_grad"])
     if "ndarray" in node:
         return arrays[node["ndarray"]]

@@ -9,7 +9,9 @@ import contextlib
 import gc
 
 from . import mode
+from .broadcast import sum_to
 from .function import Node, _check_finite
+from .tensor import Tensor, ones_like
 
 
 def _topological_order(roots):
@@ -63,7 +65,6 @@ def _apply_hooks(hooks, grad):
 
 
 def _root_gradients(outputs, grad_outputs, caller):
-    from .tensor import Tensor, ones_like
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor):
@@ -92,7 +93,6 @@ def _root_gradients(outputs, grad_outputs, caller):
 def _run(outputs, grad_outputs, retain_graph, create_graph, targets, caller):
     """Propagate gradients; return {id(node or leaf): gradient} for every leaf reached and
     for every node in `targets` (None: no capture, all leaves)."""
-    from ..ops.arithmetic import sum_to
     grads = {}
     keep = {}  # id -> node/leaf, so ids stay valid
     for out, g in zip(outputs, _root_gradients(outputs, grad_outputs, caller)):
@@ -158,7 +158,19 @@ def backward(outputs, grad_outputs=None, retain_graph=None, create_graph=False):
     leaf_grads, keep = _run(outputs, grad_outputs, retain_graph, create_graph, None, "backward")
     with mode.set_grad_enabled(create_graph):
         for key, grad in leaf_grads.items():
-            keep[key]._accumulate_grad(grad, create_graph)
+            _accumulate_grad(keep[key], grad, create_graph)
+
+
+def _accumulate_grad(leaf, grad, create_graph):
+    """leaf.grad += grad, after the leaf's hooks, in the leaf's dtype; a first-order gradient
+    is stored as an array of its own (never a view of another tensor's data)."""
+    if leaf._hooks:
+        grad = _apply_hooks(leaf._hooks, grad)
+    if grad.dtype != leaf.dtype:
+        grad = grad.to(dtype=leaf.dtype)  # e.g. float32 leaf used in a float64 expression
+    if not create_graph:
+        grad = Tensor._wrap(leaf.backend.owned(grad.data))
+    leaf.grad = grad if leaf.grad is None else leaf.grad + grad
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

@@ -1,14 +1,18 @@
 """Tensor: an array, and where its gradient comes from.
 
 A leaf tensor (made by the user, `grad_fn is None`) collects its gradient in `.grad`; a
-tensor computed by an op carries the Node (`grad_fn`) that computed it. Python operators and
-methods forward to `scratchgen.functional`, so `x * y` and `F.mul(x, y)` are the same op.
+tensor computed by an op carries the Node (`grad_fn`) that computed it. This file holds the
+data, the autograd bookkeeping, in-place updates and the factories; every operator and
+method that computes something (`x * y`, `x.sum()`, `x.to()`, `x.backward()`) is bound to
+its op of `scratchgen.functional` in scratchgen/tensor_methods.py.
 """
 import numbers
 
 import numpy
 
 from .. import backends
+from ..hooks import RemovableHandle
+from ..random import default_generator
 from . import mode
 
 float32, float64, int64, int32, bool_ = numpy.float32, numpy.float64, numpy.int64, numpy.int32, numpy.bool_
@@ -58,7 +62,6 @@ class Tensor:
     is_leaf = property(lambda self: self.grad_fn is None)
     backend = property(lambda self: backends.get(self.data))
     device = property(lambda self: self.backend.name)
-    T = property(lambda self: self.permute(*reversed(range(self.ndim))))
 
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[dim]
@@ -114,28 +117,6 @@ class Tensor:
         """The same data, cut from the graph."""
         return Tensor._wrap(self.data, version=self._version)
 
-    def to(self, device=None, dtype=None):
-        """`to("cuda")`, `to(sg.float64)`, or both; differentiable."""
-        from ..ops.shape import to
-        if device is not None and not isinstance(device, str):
-            device, dtype = None, device
-        return to(self, device=device, dtype=dtype)
-
-    def float(self):
-        return self.to(dtype=float32)
-
-    def double(self):
-        return self.to(dtype=float64)
-
-    def long(self):
-        return self.to(dtype=int64)
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self):
-        return self.to("cuda")
-
     def __repr__(self):
         body = numpy.array2string(numpy.asarray(self.__array__()), separator=", ", prefix="tensor(")
         extra = "" if self.dtype == float32 else f", dtype={self.dtype}"
@@ -159,10 +140,6 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
-        from .engine import backward
-        backward([self], None if gradient is None else [gradient], retain_graph, create_graph)
-
     def register_hook(self, hook):
         """Call `hook(grad)` when this tensor's gradient is computed; a non-None return
         replaces the gradient. Returns a handle with `.remove()`."""
@@ -173,17 +150,7 @@ class Tensor:
         else:
             self.grad_fn.hooks = hooks = self.grad_fn.hooks or []
         hooks.append(hook)
-        return _HookHandle(hooks, hook)
-
-    def _accumulate_grad(self, grad, create_graph):
-        from .engine import _apply_hooks
-        if self._hooks:
-            grad = _apply_hooks(self._hooks, grad)
-        if grad.dtype != self.dtype:
-            grad = grad.to(dtype=self.dtype)  # e.g. float32 leaf used in a float64 expression
-        if not create_graph:
-            grad = Tensor._wrap(self.backend.owned(grad.data))
-        self.grad = grad if self.grad is None else self.grad + grad
+        return RemovableHandle(hooks, hook)
 
     # ---- in-place (only outside the graph: optimizers, init, clipping) ----------------
     def _modify(self, op_name, update):
@@ -231,30 +198,32 @@ class Tensor:
         return self._modify("clamp_", lambda a: self.backend.xp.clip(a, min, max, out=a))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        from ..random import default_generator
         g = generator or default_generator
         return self._modify("normal_", lambda a: a.__setitem__(
             Ellipsis, g.normal(a.shape, a.dtype, self.device) * std + mean))
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
-        from ..random import default_generator
         g = generator or default_generator
         return self._modify("uniform_", lambda x: x.__setitem__(
             Ellipsis, g.uniform(x.shape, x.dtype, self.device) * (b - a) + a))
 
     def __setitem__(self, index, value):
-        from ..ops.shape import _index_arrays
-        index = _index_arrays(index, self.backend.xp)
+        index = index_arrays(index, self.backend.xp)
         self._modify("__setitem__", lambda a: a.__setitem__(index, self._other(value)))
 
 
-class _HookHandle:
-    def __init__(self, hooks, hook):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self):
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
+def index_arrays(index, xp):
+    """Tensors, lists and arrays inside an index as arrays of the indexed array's module `xp`
+    (integer or boolean indexing): a CPU index of a CUDA tensor is copied to the device."""
+    if isinstance(index, tuple):
+        return tuple(index_arrays(i, xp) for i in index)
+    if isinstance(index, Tensor):
+        index = index.data
+    if isinstance(index, (list, numpy.ndarray)):
+        return xp.asarray(index)
+    if hasattr(index, "__cuda_array_interface__") and xp is numpy:
+        return index.get()
+    return index
 
 
 def _to_array(data, dtype, device):
@@ -269,6 +238,20 @@ def _to_array(data, dtype, device):
 
 
 # ---- factories (torch names and signatures) ----------------------------------------------
+def as_tensor(data, dtype=None, device=None):
+    """`data` as a Tensor, sharing its memory where it can (torch.as_tensor): a Tensor as it
+    is, a NumPy or CuPy array wrapped without a copy, anything else (lists, numbers) copied.
+    A dtype or device other than the data's makes a converted copy."""
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype)
+    if isinstance(data, numpy.ndarray) or hasattr(data, "__cuda_array_interface__"):
+        wrapped = Tensor._wrap(data)
+        if (dtype is None or numpy.dtype(dtype) == data.dtype) and device in (None, wrapped.device):
+            return wrapped
+        return wrapped.to(device=device, dtype=dtype)
+    return Tensor(data, dtype=dtype, device=device)
+
+
 def tensor(data, dtype=None, requires_grad=False, device=None):
     """A new leaf tensor holding a copy of `data`. Python floats become float32, ints int64;
     a NumPy array keeps its dtype."""
@@ -332,7 +315,6 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
 
 
 def _random(kind, size, dtype, requires_grad, device, generator):
-    from ..random import default_generator
     g = generator or default_generator
     data = getattr(g, kind)(_shape(size), dtype or float32, device or "cpu")
     return Tensor._wrap(data).requires_grad_(requires_grad)
@@ -357,12 +339,10 @@ def rand_like(t, dtype=None, generator=None):
 
 
 def randint(low, high, size, dtype=None, device=None, generator=None):
-    from ..random import default_generator
     g = generator or default_generator
     return Tensor._wrap(g.integers(low, high, tuple(size), dtype or int64, device or "cpu"))
 
 
 def randperm(n, device=None, generator=None):
-    from ..random import default_generator
     g = generator or default_generator
     return Tensor._wrap(g.permutation(n, device or "cpu"))

@@ -11,9 +11,7 @@ import itertools
 
 import numpy
 
-from .. import backends
-from ..autograd import Tensor
-from ..random import Generator, default_generator
+from .. import Generator, Tensor, as_tensor, default_generator
 
 
 class DataLoader:
@@ -105,10 +103,11 @@ class DataLoader:
         self._epoch, self._position, self._order = self._epoch + 1, 0, None
 
     def _batch(self, indices):
-        batch = [array[backends.get(array).from_host(indices)] for array in self._arrays]
+        index = as_tensor(indices, device=as_tensor(self._arrays[0]).device).data  # on the data's device
+        batch = [array[index] for array in self._arrays]
         if self.transform is not None:
             batch[0] = self.transform(batch[0])
-        tensors = tuple(Tensor._wrap(array) for array in batch)
+        tensors = tuple(as_tensor(array) for array in batch)
         return tensors[0] if self._single else tensors
 
 

@@ -24,8 +24,8 @@ from typing import NamedTuple
 
 import numpy
 
-from .. import backends
-from ..serialization import _write_atomically
+from .. import as_tensor
+from ..serialization import write_atomically
 from . import idx
 from .loader import generator_from_global_seed
 
@@ -119,7 +119,7 @@ def _download(name, folder):
             failures.append(str(error))
             continue
         folder.mkdir(parents=True, exist_ok=True)
-        _write_atomically(folder / name, lambda file: file.write(compressed))
+        write_atomically(folder / name, lambda file: file.write(compressed))
         return folder / name
     raise _DownloadFailed("; ".join(failures))
 
@@ -197,7 +197,7 @@ class DynamicBinarize:
 
     def __call__(self, images):
         probability = _intensity(images)
-        uniform = self.generator.uniform(probability.shape, numpy.float32, backends.get(probability).name)
+        uniform = self.generator.uniform(probability.shape, numpy.float32, as_tensor(probability).device)
         return (uniform < probability).astype(numpy.float32)  # P(uniform < p) = p
 
     def state_dict(self):

@@ -18,7 +18,7 @@ import math
 
 import numpy
 
-from ..random import default_generator
+from .. import default_generator
 
 
 class GaussianMixture:

@@ -20,15 +20,13 @@ from typing import NamedTuple
 import numpy
 
 from .. import nn
-from ..autograd import no_grad
-from ..autograd.tensor import Tensor
+from .. import Generator, as_tensor, get_rng_state, manual_seed, no_grad, set_rng_state
 from ..data import DataLoader, add_channel_dim, load_mnist, to_unit_range
 from ..data.mnist import cache_dir
 from ..functional import cross_entropy, softmax
 from ..nn.conv import Conv2d
 from ..nn.pooling import MaxPool2d
 from ..optim import Adam
-from ..random import Generator, get_rng_state, manual_seed, set_rng_state
 from ..serialization import load, save
 from .fid import feature_statistics
 from .inputs import as_mnist_images
@@ -147,7 +145,7 @@ def features_and_probabilities(network, images, batch_size=500, name="features_a
     """(features (N, 500), p(y|x) (N, 10)) of `images` from one pass through the network."""
     feature_rows = _features(network, images, batch_size, name)
     with no_grad():
-        rows = softmax(network.classifier(Tensor._wrap(feature_rows)), 1).numpy()
+        rows = softmax(network.classifier(as_tensor(feature_rows)), 1).numpy()
     return feature_rows, rows
 
 
@@ -155,7 +153,7 @@ def _features(network, images, batch_size, name):
     images = as_mnist_images(images, name)
     network.eval()
     with no_grad():
-        outputs = [network.features(Tensor._wrap(images[i:i + batch_size])).numpy()
+        outputs = [network.features(as_tensor(images[i:i + batch_size])).numpy()
                    for i in range(0, len(images), batch_size)]
     return numpy.concatenate(outputs)
 

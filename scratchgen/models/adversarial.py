@@ -13,7 +13,7 @@ import abc
 import contextlib
 
 from .. import nn
-from ..autograd import no_grad
+from .. import no_grad
 from .base import GenerativeModel
 from .mlp import mlp
 

@@ -18,9 +18,7 @@ import math
 import numpy
 
 from .. import nn, optim
-from ..autograd import no_grad
-from ..autograd.tensor import randn
-from ..random import Generator
+from .. import Generator, no_grad, randn
 
 NOISE_STREAM = 1  # the model's generator draws from SeedSequence([seed, 1]); the loader from other streams
 

@@ -24,7 +24,7 @@ labels after 5000 steps (FID on LeNet features 795 against 409 with the default 
 import numpy
 
 from .. import nn
-from ..autograd.tensor import Tensor, rand
+from .. import as_tensor, rand
 from ..functional import cat, one_hot
 from .dcgan import DCGAN, SeededDropout, dcgan_discriminator, dcgan_generator
 
@@ -107,7 +107,7 @@ class CDCGAN(DCGAN):
         if array.shape != (n,) or array.dtype.kind not in "iu" or not 0 <= array.min() <= array.max() < NUM_CLASSES:
             raise ValueError(f"{self.name}.sample: labels must be a class in [0, {NUM_CLASSES}) or {n} of them, "
                              f"got {labels!r}")
-        return Tensor._wrap(array.astype(numpy.int64)).to(self.device)
+        return as_tensor(array.astype(numpy.int64), device=self.device)
 
 
 class CGAN(CDCGAN):

@@ -21,12 +21,10 @@ import numpy
 
 from .. import functional as F
 from .. import nn
-from ..autograd import no_grad
-from ..autograd.tensor import Tensor
+from .. import Tensor, as_tensor, no_grad
 from ..nn.conv import Conv2d, ConvTranspose2d
 from ..nn.normalization import BatchNorm1d, BatchNorm2d
 from ..nn.pooling import Upsample
-from ..ops.dropout2d import dropout2d
 from ..optim import Adam
 from . import gan
 from .adversarial import frozen
@@ -43,7 +41,7 @@ class SeededDropout(nn.Dropout):
         self.generator, self.channels = generator, channels
 
     def forward(self, input):
-        dropout = dropout2d if self.channels else F.dropout
+        dropout = F.dropout2d if self.channels else F.dropout
         return dropout(input, self.p, self.training, generator=self.generator)
 
 
@@ -182,7 +180,7 @@ class DCGAN(GenerativeModel):
     def decode(self, z, labels=None):
         """G(z) for chosen latent vectors `z` (a Tensor or an array (N, z_dim)), with every network
         in eval mode, as `sample` returns images: NumPy (N, 1, 28, 28) in [0, 1]."""
-        z = z if isinstance(z, Tensor) else Tensor._wrap(numpy.asarray(z, numpy.float32))
+        z = z if isinstance(z, Tensor) else as_tensor(numpy.asarray(z, numpy.float32))
         with self.evaluating(), no_grad():
             data = self.generate_from(z.to(self.device), labels).numpy()
         return self.data_to_output(data)

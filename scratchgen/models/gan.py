@@ -17,7 +17,7 @@ toys the batch of 256 and lr 1e-4 of the WGAN-GP toy code.
 """
 from .. import functional as F
 from .. import optim
-from ..autograd.tensor import ones_like, zeros_like
+from .. import ones_like, zeros_like
 from .adversarial import MLP_GAN_SHAPES, AdversarialMLP
 
 G_LOSSES = ("non-saturating", "minimax")

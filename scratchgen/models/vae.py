@@ -16,8 +16,7 @@ import math
 
 from .. import functional as F
 from .. import nn, optim
-from ..autograd import no_grad
-from ..autograd.tensor import randn
+from .. import no_grad, randn
 from .base import GenerativeModel
 from .mlp import mlp
 

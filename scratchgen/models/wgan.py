@@ -15,8 +15,7 @@ reference toy code (gan_toy.py); with lambda = 10 the toy generator takes many m
 spread over the modes. Batch 256 on the toys (gan_toy.py), 50 on MNIST (gan_mnist.py).
 """
 from .. import optim
-from ..autograd import grad, no_grad
-from ..autograd.tensor import rand
+from .. import grad, no_grad, rand
 from .adversarial import MLP_GAN_SHAPES, AdversarialMLP
 
 

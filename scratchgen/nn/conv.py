@@ -6,8 +6,9 @@ arguments, parameter names and shapes, default initialisation and repr.
 """
 import math
 
-from ..autograd.tensor import empty
-from ..ops import conv as ops
+from .. import empty
+from .. import functional as F
+from ..arguments import int_tuple
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -36,10 +37,10 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: padding_mode must be 'zeros' (the only mode scratchgen pads "
                              f"with), got {padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = ops.int_tuple(kernel_size, n, name, "kernel_size", 1)
-        self.stride = ops.int_tuple(stride, n, name, "stride", 1)
-        self.dilation = ops.int_tuple(dilation, n, name, "dilation", 1)
-        self.output_padding = ops.int_tuple(output_padding, n, name, "output_padding", 0)
+        self.kernel_size = int_tuple(kernel_size, n, name, "kernel_size", 1)
+        self.stride = int_tuple(stride, n, name, "stride", 1)
+        self.dilation = int_tuple(dilation, n, name, "dilation", 1)
+        self.output_padding = int_tuple(output_padding, n, name, "output_padding", 0)
         if isinstance(padding, str) and not self.transposed:
             if padding not in ("same", "valid"):
                 raise ValueError(f"{name}: padding must be 'same', 'valid', an int or a tuple of {n} ints, "
@@ -48,7 +49,7 @@ class _ConvNd(Module):
                 raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
             self.padding = padding
         else:
-            self.padding = ops.int_tuple(padding, n, name, "padding", 0)
+            self.padding = int_tuple(padding, n, name, "padding", 0)
         self.padding_mode = padding_mode
         shape = ((in_channels, out_channels // groups) if self.transposed
                  else (out_channels, in_channels // groups)) + self.kernel_size
@@ -98,12 +99,12 @@ class _Conv(_ConvNd):
 
 class Conv1d(_Conv):
     """1-D convolution over (N, C_in, L) -> (N, C_out, L_out)."""
-    dims, function = 1, staticmethod(ops.conv1d)
+    dims, function = 1, staticmethod(F.conv1d)
 
 
 class Conv2d(_Conv):
     """2-D convolution over (N, C_in, H, W) -> (N, C_out, H_out, W_out)."""
-    dims, function = 2, staticmethod(ops.conv2d)
+    dims, function = 2, staticmethod(F.conv2d)
 
 
 class _ConvTranspose(_ConvNd):
@@ -142,10 +143,10 @@ class _ConvTranspose(_ConvNd):
 
 class ConvTranspose1d(_ConvTranspose):
     """Transposed 1-D convolution (N, C_in, L) -> (N, C_out, L_out), the gradient of a Conv1d."""
-    dims, function = 1, staticmethod(ops.conv_transpose1d)
+    dims, function = 1, staticmethod(F.conv_transpose1d)
 
 
 class ConvTranspose2d(_ConvTranspose):
     """Transposed 2-D convolution (N, C_in, H, W) -> (N, C_out, H_out, W_out), the gradient of a
     Conv2d; with stride 2 it doubles the resolution (DCGAN's generator, Radford et al. 2015)."""
-    dims, function = 2, staticmethod(ops.conv_transpose2d)
+    dims, function = 2, staticmethod(F.conv_transpose2d)

@@ -1,5 +1,5 @@
 """Dropout2d layer: drops whole channels while training (Tompson et al. 2015)."""
-from ..ops.dropout2d import dropout2d
+from .. import functional as F
 from .dropout import Dropout
 
 
@@ -8,4 +8,4 @@ class Dropout2d(Dropout):
     while training; the identity in eval()."""
 
     def forward(self, input):
-        return dropout2d(input, self.p, self.training)
+        return F.dropout2d(input, self.p, self.training)

@@ -1,8 +1,7 @@
 """Embedding layer: a table of num_embeddings vectors looked up by integer index (the
 class-conditioning of conditional GANs, Mirza & Osindero 2014)."""
-from ..autograd.mode import no_grad
-from ..autograd.tensor import empty
-from ..ops.embedding import embedding
+from .. import empty, no_grad
+from .. import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -50,7 +49,7 @@ class Embedding(Module):
                    _weight=embeddings, _freeze=freeze)
 
     def forward(self, input):
-        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                          self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self):

@@ -11,7 +11,7 @@ import math
 import numbers
 import warnings
 
-from ..autograd.mode import no_grad
+from .. import no_grad
 
 _LINEAR_FUNCTIONS = ("linear", "conv1d", "conv2d", "conv3d",
                      "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")

@@ -2,7 +2,7 @@
 import math
 
 from .. import functional as F
-from ..autograd.tensor import empty
+from .. import empty
 from . import init
 from .module import Module
 from .parameter import Parameter

@@ -16,8 +16,8 @@ import itertools
 
 import numpy
 
-from ..autograd import mode
-from ..autograd.tensor import Tensor, _HookHandle, float32, float64
+from .. import Tensor, as_tensor, float32, float64, no_grad
+from ..hooks import RemovableHandle
 from .parameter import Parameter
 
 
@@ -249,7 +249,7 @@ class Module:
         for tensor in itertools.chain(self.parameters(), self.buffers()):
             tensor.data = convert(tensor)
             if tensor.grad is not None:
-                tensor.grad = Tensor._wrap(convert(tensor.grad))
+                tensor.grad = as_tensor(convert(tensor.grad))
         return self
 
     def double(self):
@@ -268,13 +268,13 @@ class Module:
     def register_forward_pre_hook(self, hook):
         """`hook(module, args)` runs before forward; a non-None return replaces the inputs."""
         self._forward_pre_hooks.append(hook)
-        return _HookHandle(self._forward_pre_hooks, hook)
+        return RemovableHandle(self._forward_pre_hooks, hook)
 
     def register_forward_hook(self, hook):
         """`hook(module, args, output)` runs after forward; a non-None return replaces the
         output (e.g. to collect intermediate features)."""
         self._forward_hooks.append(hook)
-        return _HookHandle(self._forward_hooks, hook)
+        return RemovableHandle(self._forward_hooks, hook)
 
     def __call__(self, *args, **kwargs):
         if not hasattr(type(self), "forward"):
@@ -329,7 +329,7 @@ class Module:
                               f"{tuple(source.shape)}, model has shape {tuple(own[key].shape)}")
         if errors:
             raise RuntimeError("\n".join(errors))
-        with mode.no_grad():
+        with no_grad():
             for key, source in sources.items():
                 own[key].copy_(source)
         return _IncompatibleKeys(missing, unexpected)

@@ -5,8 +5,8 @@ arguments, parameter and buffer names, defaults and repr.
 """
 import numbers
 
-from ..autograd.tensor import int64, ones, tensor, zeros
-from ..ops import normalization as ops
+from .. import functional as F
+from .. import int64, ones, tensor, zeros
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -69,7 +69,7 @@ class _BatchNorm(Module):
                 factor = 1.0 / int(self.num_batches_tracked.item())
         use_batch_stats = self.training or self.running_mean is None
         keep_running = not self.training or self.track_running_stats
-        return ops.batch_norm(input, self.running_mean if keep_running else None,
+        return F.batch_norm(input, self.running_mean if keep_running else None,
                               self.running_var if keep_running else None, self.weight, self.bias,
                               use_batch_stats, factor, self.eps)
 
@@ -100,7 +100,7 @@ class LayerNorm(Module):
         _register_affine(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
 
     def forward(self, input):
-        return ops.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
@@ -119,7 +119,7 @@ class GroupNorm(Module):
         _register_affine(self, (num_channels,), affine, bias, device, dtype)
 
     def forward(self, input):
-        return ops.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "

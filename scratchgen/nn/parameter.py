@@ -1,5 +1,5 @@
 """Parameter: a Tensor that a Module learns (torch.nn.Parameter)."""
-from ..autograd.tensor import Tensor, empty
+from .. import Tensor, empty
 
 
 class Parameter(Tensor):

@@ -5,7 +5,7 @@ import numbers
 from ..autograd.tensor import Tensor
 
 
-def as_tensor(value, like, op):
+def operand(value, like, op):
     """`value` as a Tensor on `like`'s device. A Python number takes `like`'s dtype where
     NumPy's promotion rules (NEP 50: Python scalars are weak) say it would."""
     if isinstance(value, Tensor):

@@ -1,7 +1,7 @@
-"""Arithmetic: + - * / ** @, and the broadcasting pair expand / sum_to."""
+"""Arithmetic: + - * / ** @, and linear (a fused matrix product and bias)."""
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import as_tensor, broadcast_shapes, check_tensor
+from ._util import operand, broadcast_shapes, check_tensor
 from .shape import in_layout_of
 
 # From this contraction length on, a gradient's product is ordered for OpenBLAS's speed
@@ -169,43 +169,12 @@ class Linear(Function):
         return gx, gw, gb
 
 
-class Expand(Function):
-    """Broadcast to a larger shape (no copy); the gradient sums back with sum_to."""
-
-    @staticmethod
-    def forward(ctx, x, shape):
-        ctx.input_shape = x.shape
-        from .. import backends
-        return backends.get(x).xp.broadcast_to(x, shape)
-
-    @staticmethod
-    def backward(ctx, g):
-        return (sum_to(g, ctx.input_shape),)
-
-
-class SumTo(Function):
-    """Sum a broadcast result back to `shape`: the one place broadcasting is undone."""
-
-    @staticmethod
-    def forward(ctx, x, shape):
-        ctx.input_shape = x.shape
-        lead = x.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
-        out = x.sum(axis=axes, keepdims=True) if axes else x
-        return out.reshape(shape)
-
-    @staticmethod
-    def backward(ctx, g):
-        return (expand(g, ctx.input_shape),)
-
-
 def _binary(function, name):
     def op(input, other):
         if not isinstance(input, Tensor):
             check_tensor(other, name, "other")
-            input = as_tensor(input, other, name)
-        other = as_tensor(other, input, name)
+            input = operand(input, other, name)
+        other = operand(other, input, name)
         try:
             return function.apply(input, other)
         except ValueError:  # name the op and both shapes instead of NumPy's message
@@ -237,7 +206,7 @@ def matmul(input, other):
     """Matrix product with torch.matmul's rules for 1-D operands and batch broadcasting.
     One operand may be a NumPy array (as in `array @ tensor`)."""
     like = input if isinstance(input, Tensor) else check_tensor(other, "matmul", "other")
-    input, other = as_tensor(input, like, "matmul"), as_tensor(other, like, "matmul")
+    input, other = operand(input, like, "matmul"), operand(other, like, "matmul")
     if input.ndim == 0 or other.ndim == 0:
         raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
                          f"{input.shape} and {other.shape}")
@@ -269,22 +238,3 @@ def linear(input, weight, bias=None):
     if input.ndim == 1:
         return Linear.apply(input.unsqueeze(0), weight, *([bias] if bias is not None else [])).squeeze(0)
     return Linear.apply(input, weight, *([bias] if bias is not None else []))
-
-
-def expand(input, *shape):
-    """Broadcast to `shape` (-1 keeps a dimension), as torch.Tensor.expand."""
-    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    lead = len(shape) - input.ndim
-    if lead < 0:
-        raise ValueError(f"expand: target shape {shape} has fewer dimensions than input {input.shape}")
-    shape = tuple(input.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
-    for i, n in enumerate(input.shape):
-        if n != 1 and n != shape[lead + i]:
-            raise ValueError(f"expand: cannot expand shape {input.shape} to {shape}")
-    return input if shape == input.shape else Expand.apply(input, shape=shape)
-
-
-def sum_to(input, shape):
-    """Sum `input` down to `shape` (the inverse of broadcasting `shape` up to input.shape)."""
-    shape = tuple(shape)
-    return input if input.shape == shape else SumTo.apply(input, shape=shape)

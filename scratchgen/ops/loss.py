@@ -7,7 +7,7 @@ import math
 from .. import backends
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import as_tensor, check_tensor
+from ._util import operand, check_tensor
 from .reduction import log_softmax
 from .unary import softplus
 
@@ -165,7 +165,7 @@ def _gaussian_var(var, input):
     """var in a shape that broadcasts against input, as torch accepts it: a float, input's shape,
     input's shape without its last dim, or input's shape with one dim of size 1 (shared var)."""
     if not isinstance(var, Tensor):
-        var = as_tensor(var, input, "gaussian_nll_loss").expand(input.shape)
+        var = operand(var, input, "gaussian_nll_loss").expand(input.shape)
     if var.data.size and var.data.min() < 0:
         raise ValueError("gaussian_nll_loss: var has negative entries")
     if var.shape == input.shape:

@@ -10,7 +10,8 @@ import math
 
 from ..autograd.tensor import Tensor
 from ._util import check_tensor
-from .conv import Geometry, Unfold, batched, int_tuple
+from ..arguments import int_tuple
+from .conv import Geometry, Unfold, batched
 from .reduction import max as reduce_max
 from .shape import pad
 

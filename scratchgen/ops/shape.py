@@ -3,11 +3,9 @@ and casts between dtypes and devices."""
 import builtins
 import math
 
-import numpy
-
 from .. import backends
 from ..autograd.function import Function
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, index_arrays
 from ._util import check_tensor, normalize_dim
 
 
@@ -145,23 +143,9 @@ def _is_basic(index):
     return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
 
 
-def _index_arrays(index, xp):
-    """Tensors, lists and arrays inside an index as arrays of the indexed array's module `xp`
-    (integer or boolean indexing): a CPU index of a CUDA tensor is copied to the device."""
-    if isinstance(index, tuple):
-        return tuple(_index_arrays(i, xp) for i in index)
-    if isinstance(index, Tensor):
-        index = index.data
-    if isinstance(index, (list, numpy.ndarray)):
-        return xp.asarray(index)
-    if hasattr(index, "__cuda_array_interface__") and xp is numpy:
-        return index.get()
-    return index
-
-
 def getitem(input, index):
     """input[index]: basic slicing, integer arrays and boolean masks, as NumPy/torch."""
-    index = _index_arrays(index, input.backend.xp)
+    index = index_arrays(index, input.backend.xp)
     try:
         input.data[index]
     except IndexError as error:

@@ -3,7 +3,7 @@ comparisons (which return non-differentiable tensors)."""
 from .. import backends
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import as_tensor, broadcast_shapes, check_tensor
+from ._util import operand, broadcast_shapes, check_tensor
 
 
 def _constant(array):
@@ -229,16 +229,16 @@ def _clamp_to_tensors(input, min, max):
     ties go to x (torch's inclusive [min, max])."""
     out = input
     if min is not None:
-        out = where(out.data < as_tensor(min, input, "clamp").data, min, out)
+        out = where(out.data < operand(min, input, "clamp").data, min, out)
     if max is not None:
-        out = where(out.data > as_tensor(max, input, "clamp").data, max, out)
+        out = where(out.data > operand(max, input, "clamp").data, max, out)
     return out
 
 
 def where(condition, input, other):
     """input where condition else other (torch.where); condition is a bool Tensor or array."""
     like = input if isinstance(input, Tensor) else other
-    input, other = as_tensor(input, like, "where"), as_tensor(other, like, "where")
+    input, other = operand(input, like, "where"), operand(other, like, "where")
     xp = like.backend.xp
     cond = xp.asarray(condition.data if isinstance(condition, Tensor) else condition)  # on like's device
     shape = broadcast_shapes(broadcast_shapes(input.shape, other.shape, "where"), cond.shape, "where")
@@ -271,10 +271,23 @@ class Select(Function):
 
 def _select(input, other, first_wins):
     like = input if isinstance(input, Tensor) else other
-    input, other = as_tensor(input, like, "maximum"), as_tensor(other, like, "maximum")
+    input, other = operand(input, like, "maximum"), operand(other, like, "maximum")
     shape = broadcast_shapes(input.shape, other.shape, "maximum/minimum")
     xp = like.backend.xp
     a, b = xp.broadcast_to(input.data, shape), xp.broadcast_to(other.data, shape)
     dtype = xp.result_type(a, b)
     share = xp.where(first_wins(a, b), 1.0, xp.where(a == b, 0.5, 0.0)).astype(dtype)
     return Select.apply(input.expand(shape), other.expand(shape), share=share)
+
+
+def _test(name, predicate):
+    def op(input):
+        return _constant(predicate(input.backend.xp)(check_tensor(input, name, "input").data))
+    op.__name__ = name
+    op.__doc__ = f"A bool tensor, True where the input is {name[2:]} (torch.{name}); outside the graph."
+    return op
+
+
+isfinite = _test("isfinite", lambda xp: xp.isfinite)
+isnan = _test("isnan", lambda xp: xp.isnan)
+isinf = _test("isinf", lambda xp: xp.isinf)

@@ -1,5 +1,5 @@
 """Adam (Kingma & Ba 2014), with the AMSGrad variant (Reddi et al. 2018)."""
-from ..autograd.tensor import zeros_like
+from .. import zeros_like
 from .optimizer import Optimizer, check_fraction, check_non_negative
 
 

@@ -11,8 +11,7 @@ import itertools
 
 import numpy
 
-from .. import backends
-from ..autograd import Tensor, enable_grad, no_grad
+from .. import Tensor, enable_grad, no_grad, tensor
 
 
 class Optimizer(abc.ABC):
@@ -168,8 +167,7 @@ def _state_value(value, param, what):
     array = value.data if isinstance(value, Tensor) else value
     if array.shape != param.shape:
         raise ValueError(f"{what} has shape {array.shape} but the parameter has shape {param.shape}")
-    host = numpy.array(backends.get(array).to_host(array), dtype=param.dtype)
-    return Tensor._wrap(param.backend.from_host(host))
+    return tensor(array, dtype=param.dtype, device=param.device)  # a copy
 
 
 def check_non_negative(optimizer, group, *names):

@@ -1,5 +1,5 @@
 """RMSprop (Tieleman & Hinton 2012, Coursera lecture 6.5), with momentum and the centered variant."""
-from ..autograd.tensor import zeros_like
+from .. import zeros_like
 from .optimizer import Optimizer, check_non_negative
 
 

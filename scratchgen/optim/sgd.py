@@ -1,5 +1,5 @@
 """Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay."""
-from ..autograd import Tensor
+from .. import as_tensor
 from .optimizer import Optimizer, check_non_negative
 
 
@@ -25,4 +25,4 @@ class SGD(Optimizer):
             dampening=group["dampening"], weight_decay=group["weight_decay"], nesterov=group["nesterov"],
             maximize=group["maximize"])
         if buffer is not None and "momentum_buffer" not in state:
-            state["momentum_buffer"] = Tensor._wrap(buffer)
+            state["momentum_buffer"] = as_tensor(buffer)

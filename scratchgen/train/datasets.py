@@ -12,11 +12,10 @@ Each stream of random numbers comes from SeedSequence([seed, stream]), one strea
 """
 import numpy
 
-from ..autograd import Tensor
+from .. import Generator, as_tensor
 from ..data import (DataLoader, DynamicBinarize, add_channel_dim, binarize, flatten_images, infinite_batches,
                     load_mnist, to_tanh_range, to_unit_range, toy_distribution)
 from ..data.toy import TOY_DISTRIBUTIONS
-from ..random import Generator
 
 TOY_DATASETS = tuple(TOY_DISTRIBUTIONS)
 FRESH_TOYS = ("8gaussians", "swissroll")
@@ -60,7 +59,7 @@ class FreshToyBatches:
         self.distribution, self.batch_size, self.generator, self.device = distribution, batch_size, generator, device
 
     def __next__(self):
-        return (Tensor._wrap(self.distribution.sample(self.batch_size, self.generator)).to(self.device),)
+        return (as_tensor(self.distribution.sample(self.batch_size, self.generator), device=self.device),)
 
     def state_dict(self):
         return {"generator": self.generator.get_state()}

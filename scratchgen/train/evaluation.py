@@ -5,7 +5,7 @@ RUN_DIR/eval.json.
     toy mixtures              modes covered and the high-quality fraction (VEEGAN protocol)
     MNIST samplers            FID on LeNet features, classifier score, class histogram, KL to uniform
 """
-from ..autograd import Tensor
+from .. import as_tensor
 from ..metrics import image_sample_metrics, toy_sample_metrics
 from . import datasets
 from .session import load_trained
@@ -21,7 +21,7 @@ def evaluate(run_dir, data_dir=None, k=5000, n_test=None, n_samples=None):
     if hasattr(model, "test_metrics"):
         images, _ = datasets.mnist_test_set(config, type(model).image_layout)
         images = images if n_test is None else images[:n_test]
-        results = model.test_metrics(Tensor._wrap(images).to(config["device"]), k, generator)
+        results = model.test_metrics(as_tensor(images, device=config["device"]), k, generator)
     elif config["dataset"] in datasets.TOY_DATASETS:
         results = toy_metrics(model, config["dataset"], n_samples or TOY_SAMPLES, generator)
     else:

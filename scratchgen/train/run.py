@@ -12,7 +12,7 @@ import json
 import pathlib
 import time
 
-from ..serialization import _write_atomically
+from ..serialization import write_atomically
 
 
 def default_run_dir(model, dataset):
@@ -75,7 +75,7 @@ class RunFolder:
         logs those steps again)."""
         kept = [record for record in self.read_metrics() if record["step"] <= last_step]
         text = "".join(json.dumps(record) + "\n" for record in kept)
-        _write_atomically(self.metrics_path, lambda file: file.write(text.encode()))
+        write_atomically(self.metrics_path, lambda file: file.write(text.encode()))
 
     def sample_path(self, step):
         return self.samples / f"step_{step:06d}.png"
@@ -83,4 +83,4 @@ class RunFolder:
 
 def _write_json(path, value):
     text = json.dumps(value, indent=2) + "\n"
-    _write_atomically(path, lambda file: file.write(text.encode()))
+    write_atomically(path, lambda file: file.write(text.encode()))

@@ -2,10 +2,9 @@
 before and after the loop."""
 import math
 
-from ..autograd.tensor import zeros
+from .. import manual_seed, zeros
 from ..data import toy_distribution
 from ..models import model_class
-from ..random import manual_seed
 from . import checkpoint, config as settings, datasets
 from .loop import Trainer
 from .run import RunFolder, default_run_dir

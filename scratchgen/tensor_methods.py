@@ -1,8 +1,11 @@
-"""Tensor's operators and methods, each bound to its op in scratchgen.functional."""
+"""Tensor's operators and methods, each bound to its op in scratchgen.functional, so that
+`x * y` and `F.mul(x, y)` are the same op. Tensor itself (autograd/tensor.py) knows no op:
+`bind()`, called once by scratchgen/__init__.py, attaches this table to it."""
 import operator
 
-from .. import functional as F
-from ..autograd.tensor import Tensor
+from . import functional as F
+from .autograd.engine import backward
+from .autograd.tensor import Tensor, as_tensor, float32, float64, int64
 
 
 def _reflected(op):
@@ -25,7 +28,19 @@ def _logical(op):
 
 def _bool_tensor(like, result):
     """NumPy gives 0-d results as scalars (numpy.bool_); a Tensor holds an array."""
-    return Tensor._wrap(like.backend.xp.asarray(result))
+    return as_tensor(like.backend.xp.asarray(result))
+
+
+def _backward(self, gradient=None, retain_graph=None, create_graph=False):
+    """Accumulate d(self)/d(leaf) into every leaf's .grad (torch.Tensor.backward)."""
+    backward([self], None if gradient is None else [gradient], retain_graph, create_graph)
+
+
+def _to(self, device=None, dtype=None):
+    """`to("cuda")`, `to(sg.float64)`, or both; differentiable."""
+    if device is not None and not isinstance(device, str):
+        device, dtype = None, device
+    return F.to(self, device=device, dtype=dtype)
 
 
 def _max_or_min(fn):
@@ -47,7 +62,7 @@ METHODS = {
     "__eq__": _compare(operator.eq), "__ne__": _compare(operator.ne),
     "__and__": _logical(operator.and_), "__or__": _logical(operator.or_),
     "__xor__": _logical(operator.xor),
-    "__invert__": lambda self: Tensor._wrap(~self.data),
+    "__invert__": lambda self: as_tensor(~self.data),
     "add": F.add, "sub": F.sub, "mul": F.mul, "div": F.div, "neg": F.neg, "pow": F.pow,
     "matmul": F.matmul, "exp": F.exp, "log": F.log, "log1p": F.log1p, "sqrt": F.sqrt,
     "abs": F.abs, "tanh": F.tanh, "sigmoid": F.sigmoid, "relu": F.relu, "square": F.square,
@@ -59,11 +74,18 @@ METHODS = {
     "reshape": F.reshape, "view": F.view, "flatten": F.flatten, "unflatten": F.unflatten,
     "permute": F.permute, "transpose": F.transpose, "t": F.t, "expand": F.expand,
     "squeeze": F.squeeze, "unsqueeze": F.unsqueeze, "split": F.split, "chunk": F.chunk,
-    "clone": F.clone,
+    "isfinite": F.isfinite, "isnan": F.isnan, "isinf": F.isinf,
+    "clone": F.clone, "to": _to, "backward": _backward,
+    "float": lambda self: F.to(self, dtype=float32), "double": lambda self: F.to(self, dtype=float64),
+    "long": lambda self: F.to(self, dtype=int64),
+    "cpu": lambda self: F.to(self, "cpu"), "cuda": lambda self: F.to(self, "cuda"),
+    "T": property(lambda self: self.permute(*reversed(range(self.ndim)))),
     "expand_as": lambda self, other: F.expand(self, other.shape),
     "any": lambda self, dim=None: _bool_tensor(self, self.data.any(axis=dim)),
     "all": lambda self, dim=None: _bool_tensor(self, self.data.all(axis=dim)),
 }
 
-for _name, _fn in METHODS.items():
-    setattr(Tensor, _name, _fn)
+def bind():
+    """Attach every entry of METHODS to Tensor."""
+    for name, method in METHODS.items():
+        setattr(Tensor, name, method)
