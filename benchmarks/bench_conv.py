@@ -31,11 +31,12 @@ def _parse():
 ARGS = _parse()
 os.environ.setdefault("OPENBLAS_NUM_THREADS", str(ARGS.threads))  # before NumPy loads OpenBLAS
 
-import scratchgen as sg  # noqa: E402  (before NumPy: it sets OPENBLAS_THREAD_TIMEOUT)
+import scratchgen as sg  # noqa: E402  (before NumPy: its process settings set OPENBLAS_THREAD_TIMEOUT)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from scratchgen.backends import numpy as numpy_backend  # noqa: E402
 from scratchgen.ops import normalization  # noqa: E402
 from scratchgen.ops.conv import conv2d, conv_transpose2d  # noqa: E402
 from scratchgen.ops.normalization import batch_norm  # noqa: E402
@@ -104,7 +105,7 @@ def batch_norm_steps(shape, conv_layout):
 
 
 # batch norm's NumPy passes: moments, the forward's affine map, the backward's sums and affine map
-NORM_PASSES = [(normalization, "_moments_array"), (normalization.Standardize, "forward"),
+NORM_PASSES = [(numpy_backend, "moments"), (normalization.Standardize, "forward"),
                (normalization.Sums, "forward"), (normalization.Affine, "forward")]
 
 

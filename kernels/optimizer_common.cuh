@@ -8,7 +8,7 @@ __device__ __forceinline__ float effective_grad(float grad, float param, float w
     return weight_decay != 0.0f ? g + weight_decay * param : g;
 }
 
-// start + weight * (end - start): torch.lerp's formula, as backends/numpy.py evaluates it.
+// start + weight * (end - start): torch.lerp's formula, as backends/fused_optimizers.py evaluates it.
 __device__ __forceinline__ float lerp(float start, float end, float weight) {
     return start + weight * (end - start);
 }

@@ -202,3 +202,31 @@ def integer_indices(size, index_shape=None):
     """int64 positions into a dim of `size`, negative ones and repeats included."""
     index_shape = st.sampled_from([(3,), (2, 2), (1,)]) if index_shape is None else st.just(index_shape)
     return index_shape.flatmap(lambda s: hnp.arrays(np.int64, s, elements=st.integers(-size, size - 1)))
+
+
+# ---- optimizer hyperparameters (torch.optim's arguments) ------------------------------------------
+def hyperparameters(low, high):
+    return _floats(low, high)
+
+
+def zero_or(strategy):
+    return st.one_of(st.just(0.0), strategy)
+
+
+@st.composite
+def sgd_options(draw, lr=0.5, momentum=0.95, nesterov_momentum=0.1, dampening=0.9, weight_decay=0.1):
+    """SGD's arguments, each up to the given bound (Nesterov needs momentum > 0, no dampening)."""
+    nesterov = draw(st.booleans())
+    chosen = draw(hyperparameters(nesterov_momentum, momentum) if nesterov else zero_or(hyperparameters(0.0, momentum)))
+    return dict(lr=draw(hyperparameters(0.0, lr)), momentum=chosen,
+                dampening=0.0 if nesterov else draw(zero_or(hyperparameters(0.0, dampening))),
+                weight_decay=draw(zero_or(hyperparameters(0.0, weight_decay))), nesterov=nesterov,
+                maximize=draw(st.booleans()))
+
+
+def adam_options(lr=0.5, beta1=0.99, beta2=0.9999, eps=(1e-10, 1e-3), weight_decay=0.1):
+    """Adam's arguments, each up to the given bound."""
+    return st.fixed_dictionaries(dict(
+        lr=hyperparameters(0.0, lr), betas=st.tuples(hyperparameters(0.0, beta1), hyperparameters(0.0, beta2)),
+        eps=hyperparameters(*eps), weight_decay=zero_or(hyperparameters(0.0, weight_decay)), amsgrad=st.booleans(),
+        maximize=st.booleans()))

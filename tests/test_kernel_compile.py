@@ -16,8 +16,10 @@ import pytest
 from scratchgen.backends import launch
 
 TESTS = pathlib.Path(__file__).resolve().parent
+ROOT = TESTS.parent
 KERNEL_FILES = launch.kernel_files()
 GPU_ARCH = "compute_90"  # Hopper's virtual architecture: the PTX any H100 or H200 runs
+SOURCE_KINDS = {".cu", ".cuh", ".h", ".hpp", ".c", ".cpp", ".py", ".md"}  # what kernels/ may hold
 
 
 def kernels_in(path):
@@ -32,6 +34,40 @@ def test_every_kernel_file_defines_kernels():
     assert KERNEL_FILES, f"no .cu files in {launch.KERNELS_DIR}"
     for path in KERNEL_FILES:
         assert kernels_in(path), f"{path.name} defines no extern \"C\" __global__ kernel"
+
+
+def _files_under(folder):
+    return {p.relative_to(folder) for p in folder.rglob("*") if p.suffix in SOURCE_KINDS and "__pycache__" not in p.parts}
+
+
+def test_the_package_finds_every_file_of_the_repository_kernels():
+    """launch.KERNELS_DIR (scratchgen/kernels in a wheel install, kernels/ in a checkout) holds
+    every kernel source, header and emulator file of the repository's kernels/."""
+    assert _files_under(ROOT / "kernels") <= _files_under(launch.KERNELS_DIR), launch.KERNELS_DIR
+
+
+def _package_folder(package, package_dir):
+    for prefix, folder in package_dir.items():
+        if package == prefix or package.startswith(prefix + "."):
+            return ROOT / folder / package[len(prefix):].lstrip(".").replace(".", "/")
+    return ROOT / package.replace(".", "/")
+
+
+def test_the_wheel_carries_every_module_and_kernel_file():
+    """pyproject.toml lists its packages by hand (kernels/ is mapped onto scratchgen.kernels):
+    each listed package's modules and package data must cover every module of scratchgen/ and
+    every source file of kernels/, or an installed scratchgen would miss them."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    package_dir, package_data = setuptools.get("package-dir", {}), setuptools.get("package-data", {})
+    shipped = set()
+    for package in setuptools["packages"]:
+        folder = _package_folder(package, package_dir)
+        shipped |= {p for pattern in ["*.py", *package_data.get(package, [])] for p in folder.glob(pattern)}
+    wanted = {ROOT / "scratchgen" / p for p in _files_under(ROOT / "scratchgen") if p.suffix == ".py"}
+    wanted |= {ROOT / "kernels" / p for p in _files_under(ROOT / "kernels")}
+    missing = sorted(str(p.relative_to(ROOT)) for p in wanted - shipped)
+    assert not missing, f"pyproject.toml's packages and package-data leave these out of the wheel: {missing}"
 
 
 @pytest.mark.parametrize("path", KERNEL_FILES, ids=lambda p: p.name)

@@ -1,73 +1,16 @@
 """The package's import structure: no cycles, no import from a lower layer to a higher one
 (scratchgen/layers.py), and the packages above the op vocabulary use only the public API.
-Every import is read from the source with `ast`, those inside functions included."""
+Every import is read from the source with `ast`, those inside functions included
+(layers.all_imports)."""
 import ast
-import pathlib
 
 import pytest
 
 from scratchgen import layers
 
-PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "scratchgen"
-
-
-def module_files():
-    """{dotted module name: path} for every module of the package."""
-    files = {}
-    for path in sorted(PACKAGE.rglob("*.py")):
-        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-        files[name] = path
-    return files
-
-
-MODULES = module_files()
-
-
-class Import:
-    """One imported name: `written` is the module the source names (relative imports made
-    absolute), `target` the module the name comes from once the front file's re-exports are
-    followed, `name` the imported name (None for `import x`), `line` where it is."""
-
-    def __init__(self, written, name, line, aliases):
-        self.written, self.name, self.line = written, name, line
-        submodule = f"{written}.{name}" if name else None
-        if submodule in MODULES:
-            self.written = self.target = submodule
-        elif written == "scratchgen" and name in aliases:
-            self.target = aliases[name]
-        else:
-            self.target = written
-
-
-def imports_of(module, aliases):
-    path = MODULES[module]
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    found = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[:len(package.split(".")) - (node.level - 1)]
-                base = ".".join(anchor + ([node.module] if node.module else []))
-            if base.split(".")[0] == "scratchgen":
-                found += [Import(base, alias.name, node.lineno, aliases) for alias in node.names]
-        elif isinstance(node, ast.Import):
-            found += [Import(alias.name, None, node.lineno, aliases) for alias in node.names
-                      if alias.name.split(".")[0] == "scratchgen"]
-    for item in found:  # `from scratchgen.x.y import name` of a module that does not exist names a package
-        while item.target not in MODULES and "." in item.target:
-            item.target = item.target.rpartition(".")[0]
-    return found
-
-
-def front_aliases():
-    """{name: module it comes from} for the names the front file re-exports."""
-    return {item.name: item.target for item in imports_of("scratchgen", {}) if item.name}
-
-
-ALIASES = front_aliases()
-IMPORTS = {module: imports_of(module, ALIASES) for module in MODULES}
+PACKAGE = layers.PACKAGE_DIR
+MODULES = layers.module_files()  # the reading of the code (module_files, imports_of) lives in layers.py,
+IMPORTS = layers.all_imports(MODULES)  # where scratchgen/viz.py draws the layers from it too
 
 
 def where(module, item):

@@ -73,6 +73,16 @@ def assert_parameter_gradients_match(loss_fn, parameters, eps=1e-6, per_tensor=3
                 f"parameter {i} {tuple(parameter.shape)}, element {index}"
 
 
+def d_loss(model, real, fake, labels):
+    """What D minimises (the model's critic_losses hook)."""
+    return model.critic_losses(real, fake, labels)["loss_d"]
+
+
+def g_loss(model, z, labels):
+    """What G minimises for latent vectors z, through D (the model's generator_loss hook)."""
+    return model.generator_loss(model.generate_from(z, labels), labels, model.discriminate)
+
+
 def with_fixed_rng(model, fn):
     """fn, replaying the same dropout masks on every call (finite differences need a fixed function)."""
     state = model.rng.get_state()
@@ -133,8 +143,8 @@ def test_gan_losses_pass_gradcheck_with_respect_to_their_inputs(cls):
     fake = sg.tensor(np.random.default_rng(1).uniform(-1, 1, real.shape), requires_grad=True)
     real.requires_grad_(True)
     z = sg.tensor(np.random.default_rng(2).standard_normal((3, model.z_dim)), requires_grad=True)
-    sg.gradcheck(with_fixed_rng(model, lambda r, f: model.discriminator_loss(r, f, labels)), (real, fake))
-    sg.gradcheck(with_fixed_rng(model, lambda z: model.generator_loss(model.generate_from(z, labels), labels)), (z,))
+    sg.gradcheck(with_fixed_rng(model, lambda r, f: d_loss(model, r, f, labels)), (real, fake))
+    sg.gradcheck(with_fixed_rng(model, lambda z: g_loss(model, z, labels)), (z,))
 
 
 @pytest.mark.parametrize("cls", GANS)
@@ -143,8 +153,8 @@ def test_gan_losses_give_the_finite_difference_gradients_of_every_parameter(cls)
     real, labels = tiny_batch(model, dtype=np.float64)
     z = sg.tensor(np.random.default_rng(2).standard_normal((3, model.z_dim)))
     fake = model.generate_from(z, labels).detach()
-    loss_d = with_fixed_rng(model, lambda: model.discriminator_loss(real, fake, labels))
-    loss_g = with_fixed_rng(model, lambda: model.generator_loss(model.generate_from(z, labels), labels))
+    loss_d = with_fixed_rng(model, lambda: d_loss(model, real, fake, labels))
+    loss_g = with_fixed_rng(model, lambda: g_loss(model, z, labels))
     assert_parameter_gradients_match(loss_d, model.D.parameters())
     assert_parameter_gradients_match(loss_g, model.G.parameters())
 
@@ -164,14 +174,14 @@ def test_each_player_lowers_its_own_loss(cls):
     real, labels = tiny_batch(model)
     z = model.latent(3)
     fake = model.generate_from(z, labels).detach()
-    loss_d = with_fixed_rng(model, lambda: model.discriminator_loss(real, fake, labels))
+    loss_d = with_fixed_rng(model, lambda: d_loss(model, real, fake, labels))
     before = loss_d().item()
     for _ in range(5):
         model.optimizer_d.zero_grad()
         loss_d().backward()
         model.optimizer_d.step()
     assert loss_d().item() < before
-    loss_g = with_fixed_rng(model, lambda: model.generator_loss(model.generate_from(z, labels), labels))
+    loss_g = with_fixed_rng(model, lambda: g_loss(model, z, labels))
     before = loss_g().item()
     for _ in range(5):
         model.optimizer_g.zero_grad()
@@ -207,7 +217,7 @@ def test_a_saved_checkpoint_resumes_exactly(cls, tmp_path):
 
 
 def test_train_step_rejects_a_batch_of_the_wrong_shape():
-    with pytest.raises(ValueError, match=r"dcgan.train_step: expected a batch of images shaped \(N, 1, 8, 8\)"):
+    with pytest.raises(ValueError, match=r"dcgan.train_step: expected a batch shaped \(N, 1, 8, 8\), got shape \(3, 1"):
         DCGAN(config(DCGAN)).train_step((sg.zeros(3, 1, 28, 28),))
     with pytest.raises(ValueError, match=r"cdcgan: a conditional model needs labels: batches of \(images, labels\)"):
         CDCGAN(config(CDCGAN)).train_step((sg.zeros(3, 1, 8, 8),))

@@ -1,6 +1,8 @@
 """Optimizers against torch.optim: the same float64 parameters fed the same gradients follow the
-same trajectory for every option; plus parameter groups, skipped parameters, zero_grad,
-checkpoints that resume exactly, and the errors a user meets."""
+same trajectory for every option, with the backend's fused update (the default) and with the
+readable rule (fused=False; tests/test_optim_rules.py checks that the two agree bit for bit);
+plus parameter groups, skipped parameters, zero_grad, checkpoints that resume exactly, and the
+errors a user meets."""
 import numpy as np
 import pytest
 import torch
@@ -8,37 +10,16 @@ from hypothesis import given, strategies as st
 
 import scratchgen as sg
 from scratchgen import optim
-from strategies import shapes
+from strategies import adam_options, hyperparameters, sgd_options, shapes, zero_or
 
 STEPS = 20
 
 
-def floats(low, high):
-    return st.floats(low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-
-
-def zero_or(strategy):
-    return st.one_of(st.just(0.0), strategy)
-
-
-@st.composite
-def sgd_options(draw):
-    nesterov = draw(st.booleans())
-    momentum = draw(floats(0.1, 0.95) if nesterov else zero_or(floats(0.0, 0.95)))
-    return dict(lr=draw(floats(0.0, 0.5)), momentum=momentum,
-                dampening=0.0 if nesterov else draw(zero_or(floats(0.0, 0.9))),
-                weight_decay=draw(zero_or(floats(0.0, 0.1))), nesterov=nesterov, maximize=draw(st.booleans()))
-
-
-adam_options = st.fixed_dictionaries(dict(
-    lr=floats(0.0, 0.5), betas=st.tuples(floats(0.0, 0.99), floats(0.0, 0.9999)), eps=floats(1e-10, 1e-3),
-    weight_decay=zero_or(floats(0.0, 0.1)), amsgrad=st.booleans(), maximize=st.booleans()))
-
 # alpha stays >= 0.1: centered's E[g^2] - E[g]^2 cancels catastrophically as alpha -> 0
 rmsprop_options = st.fixed_dictionaries(dict(
-    lr=floats(0.0, 0.1), alpha=floats(0.1, 0.999), eps=floats(1e-10, 1e-3),
-    weight_decay=zero_or(floats(0.0, 0.1)), momentum=zero_or(floats(0.0, 0.95)), centered=st.booleans(),
-    maximize=st.booleans()))
+    lr=hyperparameters(0.0, 0.1), alpha=hyperparameters(0.1, 0.999), eps=hyperparameters(1e-10, 1e-3),
+    weight_decay=zero_or(hyperparameters(0.0, 0.1)), momentum=zero_or(hyperparameters(0.0, 0.95)),
+    centered=st.booleans(), maximize=st.booleans()))
 
 DEFAULT_OPTIONS = {"SGD": dict(lr=0.1, momentum=0.9), "Adam": dict(lr=0.1, amsgrad=True),
                    "RMSprop": dict(lr=0.01, momentum=0.5, centered=True)}
@@ -61,11 +42,11 @@ def assert_close(ours, theirs):
     np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-6, atol=1e-12)
 
 
-def assert_follows_torch(name, options, param_shapes, seed):
+def assert_follows_torch(name, options, param_shapes, seed, fused=None):
     initial, grads = problem(param_shapes, seed)
     ours = [sg.tensor(a, requires_grad=True) for a in initial]
     theirs = [torch.tensor(a, requires_grad=True) for a in initial]
-    our_optimizer = getattr(optim, name)(ours, **options)
+    our_optimizer = getattr(optim, name)(ours, **options, fused=fused)
     their_optimizer = getattr(torch.optim, name)(theirs, **options, foreach=False)
     for step_grads in grads:
         set_grads(ours, step_grads, sg.tensor)
@@ -86,27 +67,35 @@ param_shapes = st.lists(shapes(), min_size=1, max_size=3)
 seeds = st.integers(0, 2**32 - 1)
 
 
+FUSED = pytest.mark.parametrize("fused", [None, False], ids=["fused", "rule"])
+
+
+@FUSED
 @given(sgd_options(), param_shapes, seeds)
-def test_sgd_follows_torch(options, param_shapes, seed):
-    assert_follows_torch("SGD", options, param_shapes, seed)
+def test_sgd_follows_torch(fused, options, param_shapes, seed):
+    assert_follows_torch("SGD", options, param_shapes, seed, fused)
 
 
-@given(adam_options, param_shapes, seeds)
-def test_adam_follows_torch(options, param_shapes, seed):
-    assert_follows_torch("Adam", options, param_shapes, seed)
+@FUSED
+@given(adam_options(), param_shapes, seeds)
+def test_adam_follows_torch(fused, options, param_shapes, seed):
+    assert_follows_torch("Adam", options, param_shapes, seed, fused)
 
 
+@FUSED
 @given(rmsprop_options, param_shapes, seeds)
-def test_rmsprop_follows_torch(options, param_shapes, seed):
-    assert_follows_torch("RMSprop", options, param_shapes, seed)
+def test_rmsprop_follows_torch(fused, options, param_shapes, seed):
+    assert_follows_torch("RMSprop", options, param_shapes, seed, fused)
 
 
-def test_adam_with_zero_betas_follows_torch():
-    assert_follows_torch("Adam", dict(lr=0.1, betas=(0.0, 0.0)), [(50,), (3, 4)], seed=5)
+@FUSED
+def test_adam_with_zero_betas_follows_torch(fused):
+    assert_follows_torch("Adam", dict(lr=0.1, betas=(0.0, 0.0)), [(50,), (3, 4)], seed=5, fused=fused)
 
 
+@FUSED
 @pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop"])
-def test_param_groups_with_their_own_lr_follow_torch(name):
+def test_param_groups_with_their_own_lr_follow_torch(name, fused):
     initial, grads = problem([(3, 2), (4,), ()], seed=1)
 
     def groups(params):
@@ -114,7 +103,7 @@ def test_param_groups_with_their_own_lr_follow_torch(name):
 
     ours = [sg.tensor(a, requires_grad=True) for a in initial]
     theirs = [torch.tensor(a, requires_grad=True) for a in initial]
-    our_optimizer = getattr(optim, name)(groups(ours), **DEFAULT_OPTIONS[name])
+    our_optimizer = getattr(optim, name)(groups(ours), **DEFAULT_OPTIONS[name], fused=fused)
     their_optimizer = getattr(torch.optim, name)(groups(theirs), **DEFAULT_OPTIONS[name], foreach=False)
     assert [g["lr"] for g in our_optimizer.param_groups] == [0.3, DEFAULT_OPTIONS[name]["lr"]]
     for step_grads in grads:
@@ -145,18 +134,27 @@ def test_parameters_without_grad_are_skipped(name):
     assert with_grad.tolist() != [1.0, 1.0, 1.0] and with_grad._version[0] == 1
 
 
+@FUSED
 @pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop"])
-def test_step_updates_in_place_and_bumps_the_version(name):
+def test_step_updates_in_place_and_bumps_the_version(name, fused):
     param = sg.ones(2, 3, requires_grad=True)
     array = param.data
-    optimizer = getattr(optim, name)([param], **DEFAULT_OPTIONS[name])
+    optimizer = getattr(optim, name)([param], **DEFAULT_OPTIONS[name], fused=fused)
     for step in range(1, 4):
         param.grad = sg.full((2, 3), 0.5)
         optimizer.step()
         assert param.data is array and param._version[0] == step
         assert param.dtype == np.float32 and param.requires_grad and param.is_leaf
-    assert all(v.dtype == np.float32 for v in optimizer.state[param].values() if isinstance(v, sg.Tensor))
+
+    def state_arrays():
+        return [v.data for v in optimizer.state[param].values() if isinstance(v, sg.Tensor)]
+
+    arrays = state_arrays()
+    assert all(a.dtype == np.float32 for a in arrays)
     assert not np.allclose(array, 1.0)
+    param.grad = sg.full((2, 3), 0.25)
+    optimizer.step()  # the state Tensors keep their arrays too
+    assert len(state_arrays()) == len(arrays) and all(a is b for a, b in zip(state_arrays(), arrays))
 
 
 def test_in_place_step_is_seen_by_autograd_version_checks():
@@ -196,10 +194,11 @@ def test_closure_is_run_with_grad_enabled_and_its_loss_returned():
     assert w.tolist() == [0.5, -1.0]  # w - 0.25 * 2w
 
 
+@FUSED
 @pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop"])
-def test_state_dict_round_trip_through_save_resumes_identically(name, tmp_path):
+def test_state_dict_round_trip_through_save_resumes_identically(name, fused, tmp_path):
     initial, grads = problem([(3, 2), (), (5,)], seed=7)
-    options = DEFAULT_OPTIONS[name]
+    options = dict(DEFAULT_OPTIONS[name], fused=fused)
 
     def fresh(arrays):
         params = [sg.tensor(a, requires_grad=True) for a in arrays]

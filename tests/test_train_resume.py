@@ -1,6 +1,8 @@
 """Resuming is exact: N steps, then --resume to 2N, gives the same parameters, optimizer state
-and data position as 2N steps in one go, also after a Ctrl-C in the middle of a run."""
+and data position as 2N steps in one go, also after a Ctrl-C in the middle of a run, for every
+GAN-like model of the one adversarial loop."""
 import io
+import pathlib
 import signal
 
 import numpy
@@ -8,9 +10,11 @@ import pytest
 
 import scratchgen as sg
 from scratchgen import train
-from scratchgen.models import model_class
+from scratchgen.models import MODELS, model_class
+from scratchgen.models.adversarial import AdversarialModel
 from scratchgen.train import checkpoint
 
+SHARED_MNIST = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 # wgan-gp draws fresh toy points for every batch; gan on 25gaussians goes through the shuffling DataLoader
 CASES = [("wgan-gp", "8gaussians", dict(hidden=[16, 16], batch_size=32, sample_every=100)),
          ("gan", "25gaussians", dict(hidden=[16], batch_size=4096, sample_every=100))]  # 24 batches an epoch: resumes mid-epoch
@@ -43,8 +47,14 @@ def assert_same_state(first, second):
             assert first[key] == second[key], key
 
 
-def start(name, dataset, overrides, out, steps):
-    return train.start(name, dataset, steps=steps, overrides=overrides, out=out, stream=io.StringIO())
+def start(name, dataset, overrides, out, steps, data_dir=None):
+    return train.start(name, dataset, steps=steps, overrides=overrides, out=out, data_dir=data_dir,
+                       stream=io.StringIO())
+
+
+def logged_losses(run):
+    """The metrics lines of a run without their wall times."""
+    return [{key: value for key, value in record.items() if key != "time_s"} for record in run.read_metrics()]
 
 
 @pytest.mark.parametrize("name, dataset, overrides", CASES)
@@ -55,6 +65,27 @@ def test_n_steps_then_resume_to_2n_equals_2n_steps(name, dataset, overrides, tmp
     assert outcome == "finished"
     assert_same_state(flat_state(tmp_path / "straight"), flat_state(tmp_path / "resumed"))
     assert [record["step"] for record in run.read_metrics()] == [3, 6]  # log_every 10: each session's last step
+
+
+# every model trained by adversarial.AdversarialModel's loop, at a tiny size, on MNIST (labels for the cGANs)
+TINY_GANS = {"gan": dict(hidden=[16], z_dim=4), "wgan": dict(hidden=[16], z_dim=4, clip=0.05),
+             "wgan-gp": dict(hidden=[16], z_dim=4), "dcgan": dict(width=4, z_dim=4),
+             "dcgan-upsample": dict(width=4, z_dim=4), "cdcgan": dict(width=4, z_dim=4), "cgan": dict(z_dim=4)}
+
+
+def test_the_resume_test_covers_every_gan_like_model():
+    assert sorted(TINY_GANS) == sorted(name for name in MODELS if issubclass(model_class(name), AdversarialModel))
+
+
+@pytest.mark.parametrize("name", TINY_GANS)
+def test_every_gan_like_model_resumed_at_step_3_matches_6_straight_steps(name, tmp_path):
+    overrides = dict(TINY_GANS[name], batch_size=8, log_every=1, sample_every=100)
+    straight, _ = start(name, "mnist", overrides, tmp_path / "straight", steps=6, data_dir=str(SHARED_MNIST))
+    start(name, "mnist", overrides, tmp_path / "resumed", steps=3, data_dir=str(SHARED_MNIST))
+    resumed, outcome = train.resume(tmp_path / "resumed", steps=6, stream=io.StringIO())
+    assert outcome == "finished"
+    assert_same_state(flat_state(straight.path), flat_state(resumed.path))
+    assert logged_losses(resumed) == logged_losses(straight) and len(logged_losses(straight)) == 6
 
 
 def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_the_same_run(tmp_path, monkeypatch):

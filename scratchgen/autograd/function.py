@@ -58,6 +58,12 @@ class Node:
         data, counter, version = self._saved_output
         return self._check_version(Tensor._wrap(data, grad_fn=self, version=counter), version)
 
+    def saved_shapes(self):
+        """(shapes of the saved inputs, shape of the saved output or None), read without the
+        in-place check that `saved_inputs` makes (scratchgen.viz draws them)."""
+        output = self._saved_output
+        return tuple(t.shape for t in self._saved_inputs), None if output is None else output[0].shape
+
     def _check_version(self, tensor, version):
         if _version_of(tensor) != version:
             raise RuntimeError(

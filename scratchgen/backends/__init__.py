@@ -1,11 +1,19 @@
 """Array backends. `get(array)` returns the module that holds the array-level kernels for
 that array's type (NumPy on the CPU, CuPy on the GPU), as `cupy.get_array_module` does.
-Every backend module exposes `xp` (its array namespace) and the same kernel functions."""
-import functools
+Every backend module exposes `xp` (its array namespace) and the same kernel functions.
 
-import numpy as _np
+Importing this package first applies the CPU process settings of process_settings.py
+(before NumPy loads; SCRATCHGEN_PROCESS_SETTINGS=0 turns them off): the one place where
+scratchgen changes anything process-wide."""
+from . import process_settings
 
-from . import numpy as numpy_backend
+process_settings.apply()
+
+import functools  # noqa: E402 (after the settings: OpenBLAS reads its variables when NumPy loads)
+
+import numpy as _np  # noqa: E402
+
+from . import numpy as numpy_backend  # noqa: E402
 
 
 def get(array):

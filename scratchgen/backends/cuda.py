@@ -1,6 +1,7 @@
-"""The CUDA backend: the functions of backends/numpy.py and backends/im2col.py (same names, same
-arguments) for CuPy arrays, each one or a few launches of the kernels in kernels/*.cu, plus the
-kernels that have no NumPy counterpart yet (tiled GEMM, direct convolution, batch and layer
+"""The CUDA backend: the functions of backends/numpy.py (and of the im2col.py,
+normalization.py and fused_optimizers.py it gathers; same names, same arguments) for CuPy
+arrays, each one or a few launches of the kernels in kernels/*.cu, plus the kernels that
+have no NumPy counterpart yet (tiled GEMM, direct convolution, batch and layer
 norm, activations, axis sums, Gumbel, dropout).
 
 Every function takes its array module from its input. Called with NumPy arrays, the same
@@ -11,6 +12,7 @@ import math
 
 import numpy
 
+from . import normalization
 from .launch import array_module, launch, multiprocessor_count
 
 name = "cuda"
@@ -34,6 +36,28 @@ def __getattr__(attribute):
     if attribute == "xp":
         return _cupy()
     raise AttributeError(f"module {__name__!r} has no attribute {attribute!r}")
+
+
+def matmul(a, b, layout_of=None):
+    """a @ b (cuBLAS; the layout hint is for the CPU backend)."""
+    return a @ b
+
+
+# ---- the normalisation ops' array work: backends/normalization.py's NumPy code, on CuPy arrays
+def affine(arrays, coefficients):
+    return normalization.affine(arrays, coefficients, xp=array_module(arrays[0]))
+
+
+def coefficients(stats, weight, bias, eps):
+    return normalization.coefficients(stats, weight, bias, eps, xp=array_module(stats))
+
+
+def moments(x, dims):
+    return normalization.moments(x, dims, xp=array_module(x))
+
+
+def sums(g, tensors, shape):
+    return normalization.sums(g, tensors, shape, xp=array_module(g))
 
 
 # ---- helpers
@@ -435,7 +459,7 @@ def _optimizer_arrays(function, param, grad):
 
 
 def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
-    """One SGD step on `param` in place; returns the momentum buffer as backends/numpy.py does."""
+    """One SGD step on `param` in place; returns the momentum buffer as backends/fused_optimizers.py does."""
     grad = _optimizer_arrays("sgd_update", param, grad)
     first_step = momentum != 0 and momentum_buffer is None
     if first_step:
@@ -447,7 +471,7 @@ def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, weight_
 
 def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2, eps, weight_decay,
                 maximize):
-    """One Adam step on `param` in place; `step` counts from 1 (see backends/numpy.py)."""
+    """One Adam step on `param` in place; `step` counts from 1 (the rule: optim/adam.py)."""
     grad = _optimizer_arrays("adam_update", param, grad)
     step_size = lr / (1 - beta1 ** step)
     bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
@@ -457,7 +481,7 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
 
 def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, *, lr, alpha, eps, weight_decay, momentum,
                    maximize):
-    """One RMSprop step on `param` in place (see backends/numpy.py)."""
+    """One RMSprop step on `param` in place (the rule: optim/rmsprop.py)."""
     grad = _optimizer_arrays("rmsprop_update", param, grad)
     _elementwise("rmsprop_update", param, param.size, param, grad, square_avg, grad_avg, momentum_buffer, param.size,
                  lr, alpha, eps, weight_decay, momentum, maximize)

@@ -27,29 +27,12 @@ NumPy's elementwise ops keep that order, so chained layers pass it along without
 
 The CUDA backend implements the same functions with the same arguments.
 """
-import ctypes
 import functools
 import math
 
 import numpy as xp
 
 from . import threads
-
-
-def _keep_freed_memory_mapped():
-    """glibc hands large freed blocks back to the OS, so the next array of that size takes a
-    page fault on each of its 4 KiB pages: about 5 ms of a DCGAN conv2d step goes to that with
-    12.8 MB columns. Keeping blocks of up to 32 MiB in the heap (M_MMAP_THRESHOLD, and
-    M_TRIM_THRESHOLD so the heap is not trimmed) lets them be reused. No-op off glibc."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD
-    libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
-
-
-_keep_freed_memory_mapped()
 
 
 def _axis_windows(size, grid, kernel, stride, padding, dilation):
@@ -85,7 +68,7 @@ def _in_image(phase, rows, stride):
     return slice(phase + rows.start * stride, phase + (rows.stop - 1) * stride + 1, stride) if rows.stop else rows
 
 
-def _in_parts(work, channels, batch, elements):
+def _split_by_channels_or_samples(work, channels, batch, elements):
     """Run work(channel slice, sample slice) on one part of the image per thread: a range of
     channels (contiguous in batch-last order), or of samples when there are too few channels."""
     if channels >= threads.get_num_threads():
@@ -130,7 +113,7 @@ def im2col(x, kernel_size, stride, padding, dilation, grid):
             block[:, out_rows, out_cols] = image[channels, _in_image(a, rows, stride[0]),
                                                  _in_image(b, cols, stride[1]), samples]
             _zero_outside(block, out_rows, out_cols)
-    _in_parts(copy, c, n, out.size)
+    _split_by_channels_or_samples(copy, c, n, out.size)
     return out.reshape(c * kh * kw, ho * wo * n)
 
 
@@ -190,7 +173,7 @@ def col2im(cols, image_shape, kernel_size, stride, padding, dilation, grid):
         for a in range(sh) if interleave else ():
             for b in range(sw):
                 image[channels, a::sh, b::sw, samples] = part[:, a, b, :phase_rows[a], :phase_cols[b]]
-    _in_parts(add, c, n, cols.size)
+    _split_by_channels_or_samples(add, c, n, cols.size)
     return image.transpose(3, 0, 1, 2)
 
 

@@ -20,7 +20,19 @@ from dataclasses import dataclass
 
 import numpy
 
-KERNELS_DIR = pathlib.Path(__file__).resolve().parents[2] / "kernels"
+
+def _find_kernels_dir():
+    """The folder of the *.cu files and the emulator, beside the scratchgen package that runs:
+    scratchgen/kernels where it is installed from a wheel (pyproject.toml maps the repository's
+    kernels/ onto scratchgen.kernels), else the repository's kernels/ next to scratchgen/ (a
+    source checkout, installed editable or not). Not looked up through the import system: an
+    editable install of another checkout would otherwise lend its kernels to this one."""
+    package = pathlib.Path(__file__).resolve().parents[1]
+    installed, checkout = package / "kernels", package.parent / "kernels"
+    return installed if (installed / "emulator" / "emulator.py").is_file() else checkout
+
+
+KERNELS_DIR = _find_kernels_dir()
 MAX_THREADS_PER_BLOCK = 1024
 MAX_DYNAMIC_SHARED_MEMORY = 48 * 1024
 

@@ -1,4 +1,5 @@
-"""Model families, one file each, with their papers' networks, losses and training steps.
+"""Model families, one file each, with their papers' networks and losses; the GAN-like ones train
+through the one loop of adversarial.py (AdversarialModel) and its hooks.
 
     from scratchgen.models import model_class, list_models
     WGANGP = model_class("wgan-gp")          # the class behind `scratchgen train wgan-gp`

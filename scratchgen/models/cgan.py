@@ -26,7 +26,9 @@ import numpy
 from .. import nn
 from .. import as_tensor, rand
 from ..functional import cat, one_hot
+from .adversarial import AdversarialModel
 from .dcgan import DCGAN, SeededDropout, dcgan_discriminator, dcgan_generator
+from .gan import GANLosses
 
 NUM_CLASSES = 10
 
@@ -61,24 +63,13 @@ class _TwoBranches(nn.Module):
         return self.joint(cat([self.data_branch(data), self.label_branch(label)], 1))
 
 
-class CDCGAN(DCGAN):
-    """Conditional DCGAN: DCGAN whose G reads [z, one-hot y] and whose D reads the image
-    stacked with 10 one-hot label maps."""
-    name = "cdcgan"
-    paper = "Mirza & Osindero 2014, Conditional Generative Adversarial Nets (on DCGAN, Radford et al. 2015)"
-
-    def build_generator(self):
-        return dcgan_generator(self.z_dim + NUM_CLASSES, self.width, self.data_shape)
-
-    def build_discriminator(self):
-        return dcgan_discriminator(self.data_shape[0] + NUM_CLASSES, self.width, self.data_shape)
+class Conditional:
+    """What both conditional GANs share: G reads [z, one-hot y] (generator_input), the labels
+    default to every class in turn, and `sample(n, labels=...)` draws chosen classes. Each
+    model says how D reads the label (discriminator_input)."""
 
     def generator_input(self, z, labels):
         return cat([z, self.one_hot(labels, z)], 1)
-
-    def discriminator_input(self, images, labels):
-        maps = self.one_hot(labels, images).reshape(len(images), NUM_CLASSES, 1, 1)
-        return cat([images, maps.expand((len(images), NUM_CLASSES) + tuple(images.shape[2:]))], 1)
 
     def one_hot(self, labels, like):
         """The one-hot rows of `labels`, in the dtype of `like`."""
@@ -110,13 +101,36 @@ class CDCGAN(DCGAN):
         return as_tensor(array.astype(numpy.int64), device=self.device)
 
 
-class CGAN(CDCGAN):
-    """The MLP conditional GAN of Mirza & Osindero 2014, Sec. 4.1 (module docstring)."""
+class CDCGAN(Conditional, DCGAN):
+    """Conditional DCGAN: DCGAN whose G reads [z, one-hot y] and whose D reads the image
+    stacked with 10 one-hot label maps."""
+    name = "cdcgan"
+    paper = "Mirza & Osindero 2014, Conditional Generative Adversarial Nets (on DCGAN, Radford et al. 2015)"
+
+    def build_generator(self):
+        return dcgan_generator(self.z_dim + NUM_CLASSES, self.width, self.data_shape)
+
+    def build_critic(self):
+        return dcgan_discriminator(self.data_shape[0] + NUM_CLASSES, self.width, self.data_shape)
+
+    def discriminator_input(self, images, labels):
+        maps = self.one_hot(labels, images).reshape(len(images), NUM_CLASSES, 1, 1)
+        return cat([images, maps.expand((len(images), NUM_CLASSES) + tuple(images.shape[2:]))], 1)
+
+
+class CGAN(Conditional, GANLosses, AdversarialModel):
+    """The MLP conditional GAN of Mirza & Osindero 2014, Sec. 4.1 (module docstring), trained by
+    the step of DCGAN (G's update reuses D's fake batch) with nn.Linear's default initialisation."""
     name = "cgan"
     paper = "Mirza & Osindero 2014, Conditional Generative Adversarial Nets"
+    datasets = ("mnist",)
+    image_layout = "chw"
+    generator_reuses_critic_fake = True
     dropout = 0.5
+    # DCGAN's settings (module docstring); width is DCGAN's and unused by these networks
+    defaults = dict(z_dim=100, width=64, lr=2e-4, betas=[0.5, 0.999])
     # Sec. 4.1: mini-batches of 100
-    dataset_defaults = {"mnist": dict(CDCGAN.dataset_defaults["mnist"], batch_size=100, steps=20000)}
+    dataset_defaults = {"mnist": dict(batch_size=100, steps=20000, pixels="tanh")}
 
     def build_generator(self):
         return nn.Sequential(
@@ -125,16 +139,13 @@ class CGAN(CDCGAN):
                          nn.Sequential(nn.Linear(1200, self.data_size), nn.Tanh()), self.z_dim),
             nn.Unflatten(1, self.data_shape))
 
-    def build_discriminator(self):
+    def build_critic(self):
         joint = nn.Sequential(self._hidden(Maxout(240 + 50, 240, 4)), nn.Linear(240, 1), nn.Flatten(0))
         return _TwoBranches(self._hidden(Maxout(self.data_size, 240, 5)), self._hidden(Maxout(NUM_CLASSES, 50, 5)),
                             joint, self.data_size)
 
     def _hidden(self, *layers):
         return nn.Sequential(*layers, SeededDropout(self.dropout, self.rng))
-
-    def initialise(self, network):
-        """Keep nn.Linear's default U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (module docstring)."""
 
     def latent(self, n, generator=None):
         """z ~ U[0, 1]^z_dim, "drawn from a uniform distribution within the unit hypercube" (Sec. 4.1)."""

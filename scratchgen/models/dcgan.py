@@ -13,22 +13,20 @@ The paper's architecture guidelines (Sec. 3), as followed here:
     D: 1x28x28 -> conv 4x4 s2 -> 64x14x14 -> LeakyReLU -> conv 4x4 s2 -> 128x7x7 -> BN, LeakyReLU
                -> conv 7x7 -> 1 logit
 
-Both networks play the GAN game of Goodfellow et al. 2014 with the non-saturating G loss.
-`DCGAN` is also the base of the conditional models in cgan.py: they override how the label
-enters the networks (`generator_input`, `discriminator_input`) and the networks themselves.
+Both networks play the GAN game of Goodfellow et al. 2014 with the non-saturating G loss
+(gan.py's GANLosses), trained by adversarial.py's loop. `DCGAN` is also the base of the
+conditional DCGAN in cgan.py, which feeds the label to both networks.
 """
 import numpy
 
 from .. import functional as F
 from .. import nn
-from .. import Tensor, as_tensor, no_grad
+from .. import Tensor
 from ..nn.conv import Conv2d, ConvTranspose2d
 from ..nn.normalization import BatchNorm1d, BatchNorm2d
 from ..nn.pooling import Upsample
-from ..optim import Adam
-from . import gan
-from .adversarial import frozen
-from .base import GenerativeModel
+from .adversarial import AdversarialModel
+from .gan import GANLosses
 
 
 # ---- layers and initialisation ------------------------------------------------------------------
@@ -88,102 +86,33 @@ def dcgan_discriminator(input_channels, width, image_shape):
 
 
 # ---- the model --------------------------------------------------------------------------------
-class DCGAN(GenerativeModel):
+class DCGAN(GANLosses, AdversarialModel):
     """The DCGAN of the module docstring on MNIST. Settings: z_dim, width (the channels of D's
     first layer; G mirrors it), lr, betas, batch_size, steps; data_shape (C, S, S) comes with the
-    data, (1, 28, 28) for MNIST."""
+    data, (1, 28, 28) for MNIST. The step of adversarial.py in the order of the PyTorch DCGAN
+    example: one D step on a real batch and a fake one, then one G step on the same fake batch
+    through the updated D."""
     name = "dcgan"
     paper = "Radford, Metz & Chintala 2015, Unsupervised Representation Learning with Deep Convolutional GANs"
     datasets = ("mnist",)
     image_layout = "chw"
+    generator_reuses_critic_fake = True
     # Sec. 4: Adam(2e-4, beta1 = 0.5), mini-batches of 128; beta2 is Adam's default
     defaults = dict(z_dim=100, width=64, lr=2e-4, betas=[0.5, 0.999])
     dataset_defaults = {"mnist": dict(batch_size=128, steps=5000, pixels="tanh")}
 
     def __init__(self, config):
+        self.width = config["width"]
         super().__init__(config)
-        self.z_dim, self.width = config["z_dim"], config["width"]
-        self.G = self.build_generator().to(self.device)
-        self.D = self.build_discriminator().to(self.device)
-        for network in (self.G, self.D):
-            self.initialise(network)
-        betas = tuple(config["betas"])
-        self.optimizer_g = Adam(self.G.parameters(), lr=config["lr"], betas=betas)
-        self.optimizer_d = Adam(self.D.parameters(), lr=config["lr"], betas=betas)
 
     def build_generator(self):
         return dcgan_generator(self.z_dim, self.width, self.data_shape)
 
-    def build_discriminator(self):
+    def build_critic(self):
         return dcgan_discriminator(self.data_shape[0], self.width, self.data_shape)
 
     def initialise(self, network):
         dcgan_init_(network, self.rng)
-
-    # -- the two players ------------------------------------------------------------------------
-    def latent(self, n, generator=None):
-        """z ~ N(0, I), (n, z_dim), from `generator` (default: the model's own)."""
-        return self.noise(n, self.z_dim, generator)
-
-    def generate(self, n, generator, labels=None):
-        return self.generate_from(self.latent(n, generator), labels)
-
-    def generate_from(self, z, labels=None):
-        """G(z): images in [-1, 1], (N, C, S, S)."""
-        return self.G(self.generator_input(z, labels))
-
-    def discriminate(self, images, labels=None):
-        """D's logit per image, (N,): log D(x) / (1 - D(x))."""
-        return self.D(self.discriminator_input(images, labels))
-
-    def generator_input(self, z, labels):
-        return z
-
-    def discriminator_input(self, images, labels):
-        return images
-
-    # -- losses (Goodfellow et al. 2014) --------------------------------------------------------
-    def discriminator_loss(self, real, fake, labels=None):
-        """-[log D(x) + log(1 - D(G(z)))], the negated value function V(D, G) of Eq. 1, as two
-        binary cross-entropies on D's logits (real -> 1, fake -> 0)."""
-        return gan.discriminator_loss(self.discriminate(real, labels), self.discriminate(fake, labels))
-
-    def generator_loss(self, fake, labels=None):
-        """-log D(G(z)): the non-saturating G loss (Goodfellow et al. 2014, Sec. 3), which DCGAN uses."""
-        return gan.non_saturating_generator_loss(self.discriminate(fake, labels))
-
-    def train_step(self, batch):
-        """One D step on a real batch and a fake one, then one G step on the same fake batch
-        through the updated D (the order of the PyTorch DCGAN example)."""
-        real, labels = self.unpack(batch)
-        fake = self.generate(len(real), self.rng, labels)
-        loss_d = self.discriminator_loss(real, fake.detach(), labels)
-        self.optimizer_d.zero_grad()
-        loss_d.backward()
-        self.optimizer_d.step()
-        with frozen(self.D):  # gradients flow through D to G, but D's weights need none
-            loss_g = self.generator_loss(fake, labels)
-            self.optimizer_g.zero_grad()
-            loss_g.backward()
-        self.optimizer_g.step()
-        return {"loss_d": loss_d.item(), "loss_g": loss_g.item()}
-
-    def unpack(self, batch):
-        """(images shaped (N, C, S, S), labels or None) from a batch (images[, labels])."""
-        images = batch[0]
-        if images.ndim < 2 or images[0].numel() != self.data_size:
-            raise ValueError(f"{self.name}.train_step: expected a batch of images shaped (N, "
-                             f"{', '.join(map(str, self.data_shape))}) in [-1, 1], got shape {tuple(images.shape)}")
-        return images.reshape(len(images), *self.data_shape), batch[1] if len(batch) > 1 else None
-
-    # -- sampling -----------------------------------------------------------------------------
-    def decode(self, z, labels=None):
-        """G(z) for chosen latent vectors `z` (a Tensor or an array (N, z_dim)), with every network
-        in eval mode, as `sample` returns images: NumPy (N, 1, 28, 28) in [0, 1]."""
-        z = z if isinstance(z, Tensor) else as_tensor(numpy.asarray(z, numpy.float32))
-        with self.evaluating(), no_grad():
-            data = self.generate_from(z.to(self.device), labels).numpy()
-        return self.data_to_output(data)
 
 
 class DCGANUpsample(DCGAN):
@@ -208,7 +137,7 @@ class DCGANUpsample(DCGAN):
             Upsample(scale_factor=2), Conv2d(wide, self.width, 3, 1, 1, bias=False), BatchNorm2d(self.width), nn.ReLU(),
             Upsample(scale_factor=2), Conv2d(self.width, channels, 3, 1, 1), nn.Tanh())
 
-    def build_discriminator(self):
+    def build_critic(self):
         channels, size = self.data_shape[0], self.data_shape[1]
         widths = [channels] + [self.width // 4 * 2 ** i for i in range(4)]  # 16, 32, 64, 128 for width 64
         layers = []

@@ -1,24 +1,25 @@
-"""GAN (Goodfellow et al. 2014, Generative Adversarial Nets): an MLP generator and an MLP
-discriminator playing the minimax game of Eq. 1,
+"""GAN (Goodfellow et al. 2014, Generative Adversarial Nets): a generator and a discriminator
+playing the minimax game of Eq. 1,
 
     min_G max_D  E_x[log D(x)] + E_z[log(1 - D(G(z)))],
 
-trained by the paper's Algorithm 1: k steps on D, then one on G. G minimises either the
-minimax objective log(1 - D(G(z))) or, as Sec. 3 recommends because that one saturates early
-in training, the non-saturating -log D(G(z)).
+trained by the paper's Algorithm 1 (adversarial.py's loop): k steps on D, then one on G. G
+minimises either the minimax objective log(1 - D(G(z))) or, as Sec. 3 recommends because that
+one saturates early in training, the non-saturating -log D(G(z)).
 
 D outputs a logit l, with D(x) = sigmoid(l); the log-probabilities are computed from logits
 (log sigmoid(l) = -softplus(-l), log(1 - sigmoid(l)) = -softplus(l)) so they never overflow.
+`GANLosses` gives these losses to every model that plays this game (GAN here, DCGAN, the cGANs).
 
-Settings: the paper's k = 1; the networks are the 3 x 512 ReLU MLPs of adversarial.py (the
+`GAN` is the MLP model: the paper's k = 1; the networks are the 3 x 512 ReLU MLPs of mlp.py (the
 paper's own MNIST nets were a maxout D with dropout and a wider G, trained with SGD and
 momentum); Adam(2e-4, betas (0.5, 0.999)) on MNIST as Radford et al. 2015 (DCGAN), and on the
 toys the batch of 256 and lr 1e-4 of the WGAN-GP toy code.
 """
 from .. import functional as F
-from .. import optim
 from .. import ones_like, zeros_like
-from .adversarial import MLP_GAN_SHAPES, AdversarialMLP
+from .adversarial import AdversarialModel
+from .mlp import MLP_GAN_SHAPES, MLPPlayers
 
 G_LOSSES = ("non-saturating", "minimax")
 
@@ -35,7 +36,25 @@ def non_saturating_generator_loss(fake_logits):
     return F.softplus(-fake_logits).mean()
 
 
-class GAN(AdversarialMLP):
+def minimax_generator_loss(fake_logits):
+    """log(1 - D(G(z))), G's side of Eq. 1 (Algorithm 1), from logits: -softplus(l)."""
+    return -F.softplus(fake_logits).mean()
+
+
+class GANLosses:
+    """The losses of Eq. 1 as adversarial.AdversarialModel hooks, for any networks; G's is the
+    non-saturating one."""
+
+    def critic_losses(self, real, fake, labels):
+        """{"loss_d": -[log D(x) + log(1 - D(G(z)))]}, the negated value function of Eq. 1."""
+        return {"loss_d": discriminator_loss(self.discriminate(real, labels), self.discriminate(fake, labels))}
+
+    def generator_loss(self, fake, labels, critic):
+        """-log D(G(z)), the non-saturating loss of Sec. 3 (the one DCGAN uses)."""
+        return non_saturating_generator_loss(critic(fake, labels))
+
+
+class GAN(GANLosses, MLPPlayers, AdversarialModel):
     name = "gan"
     paper = "Goodfellow et al. 2014, Generative Adversarial Nets"
     critic_steps_setting = "k"
@@ -50,14 +69,8 @@ class GAN(AdversarialMLP):
             raise ValueError(f"gan: g_loss must be one of {G_LOSSES}, got {config['g_loss']!r}")
         super().__init__(config)
 
-    def make_optimizers(self):
-        settings = dict(lr=self.config["lr"], betas=tuple(self.config["betas"]))
-        return optim.Adam(self.D.parameters(), **settings), optim.Adam(self.G.parameters(), **settings)
-
-    def critic_losses(self, real, fake):
-        return {"loss_d": discriminator_loss(self.D(real), self.D(fake))}
-
-    def generator_loss(self, fake_scores):
+    def generator_loss(self, fake, labels, critic):
+        """The g_loss setting's: minimax log(1 - D(G(z))) or non-saturating -log D(G(z))."""
         if self.config["g_loss"] == "minimax":
-            return -F.softplus(fake_scores).mean()  # log(1 - D(G(z))) (Eq. 1, Algorithm 1)
-        return non_saturating_generator_loss(fake_scores)
+            return minimax_generator_loss(critic(fake, labels))
+        return super().generator_loss(fake, labels, critic)

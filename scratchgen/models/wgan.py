@@ -1,4 +1,4 @@
-"""Wasserstein GANs with MLP networks (those of adversarial.py) on the toys and MNIST.
+"""Wasserstein GANs with MLP networks (those of mlp.py) on the toys and MNIST.
 
 WGAN (Arjovsky, Chintala & Bottou 2017, Wasserstein GAN, Algorithm 1): the critic f maximises
 E_x[f(x)] - E_z[f(G(z))], an estimate of the Wasserstein-1 distance if f is 1-Lipschitz, which
@@ -14,20 +14,24 @@ critic. lambda = 10 (Algorithm 1) on MNIST, and 0.1 on the 2-D toys, the default
 reference toy code (gan_toy.py); with lambda = 10 the toy generator takes many more steps to
 spread over the modes. Batch 256 on the toys (gan_toy.py), 50 on MNIST (gan_mnist.py).
 """
+import functools
+
 from .. import optim
 from .. import grad, no_grad, rand
-from .adversarial import MLP_GAN_SHAPES, AdversarialMLP
+from .adversarial import AdversarialModel
+from .mlp import MLP_GAN_SHAPES, MLPPlayers
 
 
-class WassersteinMLP(AdversarialMLP):
+class WassersteinMLP(MLPPlayers, AdversarialModel):
     """The critic and generator losses both WGANs share."""
     critic_steps_setting = "n_critic"
 
-    def wasserstein_estimate(self, real, fake):
-        return self.D(real).mean() - self.D(fake).mean()  # E[f(x)] - E[f(G(z))] (WGAN Eq. 3)
+    def wasserstein_estimate(self, real, fake, labels):
+        # E[f(x)] - E[f(G(z))] (WGAN Eq. 3)
+        return self.discriminate(real, labels).mean() - self.discriminate(fake, labels).mean()
 
-    def generator_loss(self, fake_scores):
-        return -fake_scores.mean()  # G ascends E[f(G(z))] (WGAN Algorithm 1, line 10)
+    def generator_loss(self, fake, labels, critic):
+        return -critic(fake, labels).mean()  # G ascends E[f(G(z))] (WGAN Algorithm 1, line 10)
 
 
 class WGAN(WassersteinMLP):
@@ -41,10 +45,10 @@ class WGAN(WassersteinMLP):
 
     def make_optimizers(self):
         lr = self.config["lr"]
-        return optim.RMSprop(self.D.parameters(), lr=lr), optim.RMSprop(self.G.parameters(), lr=lr)
+        return optim.RMSprop(self.critic_parameters(), lr=lr), optim.RMSprop(self.G.parameters(), lr=lr)
 
-    def critic_losses(self, real, fake):
-        distance = self.wasserstein_estimate(real, fake)
+    def critic_losses(self, real, fake, labels):
+        distance = self.wasserstein_estimate(real, fake, labels)
         return {"loss_d": -distance}  # the critic ascends the estimate (Algorithm 1, line 5)
 
     def after_critic_step(self):
@@ -63,14 +67,10 @@ class WGANGP(WassersteinMLP):
         "mnist": dict(MLP_GAN_SHAPES["mnist"], batch_size=50, gp_lambda=10.0, steps=10000, pixels="tanh"),
     }
 
-    def make_optimizers(self):
-        settings = dict(lr=self.config["lr"], betas=tuple(self.config["betas"]))
-        return optim.Adam(self.D.parameters(), **settings), optim.Adam(self.G.parameters(), **settings)
-
-    def critic_losses(self, real, fake):
+    def critic_losses(self, real, fake, labels):
         epsilon = rand(len(real), *[1] * (real.ndim - 1), device=self.device, generator=self.rng)
-        penalty = gradient_penalty(self.D, real, fake, epsilon)
-        distance = self.wasserstein_estimate(real, fake)
+        penalty = gradient_penalty(functools.partial(self.discriminate, labels=labels), real, fake, epsilon)
+        distance = self.wasserstein_estimate(real, fake, labels)
         # L = E[D(x_tilde)] - E[D(x)] + lambda E[(||grad D(x_hat)||_2 - 1)^2] (Algorithm 1, line 7)
         return {"loss_d": -distance + self.config["gp_lambda"] * penalty, "gradient_penalty": penalty}
 

@@ -1,12 +1,8 @@
 """Arithmetic: + - * / ** @, and linear (a fused matrix product and bias)."""
+from .. import backends
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import operand, broadcast_shapes, check_tensor
-from .shape import in_layout_of
-
-# From this contraction length on, a gradient's product is ordered for OpenBLAS's speed
-# rather than for its result's layout (_product_in_layout)
-LONG_CONTRACTION = 1024
+from ._util import broadcast_shapes, check_tensor, operand
 
 
 class Add(Function):
@@ -109,51 +105,31 @@ class Pow(Function):
 
 
 class MatMul(Function):
-    """Batched, broadcasting matrix product of operands with at least 2 dims."""
+    """a @ b for operands of at least 2 dims, batch dims broadcast: dL/da = g b^T, dL/db = a^T g.
+    The backend may store the result in the memory order of the array `layout_of` (a
+    gradient in the order of its input) and picks how to run the product (numpy.matmul)."""
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, layout_of=None):
         ctx.save_inputs(0, 1)
-        if a.shape[-1] == 1:  # an outer product: a broadcast multiply is 2.5x faster than OpenBLAS
-            return a * b
-        return a @ b
+        return backends.get(a).matmul(a, b, layout_of)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_inputs
         need_a, need_b = ctx.needs_input_grad
-        return (_product_in_layout(g, b.transpose(-1, -2), like=a) if need_a else None,
-                matmul(a.transpose(-1, -2), g) if need_b else None)
-
-
-def _product_in_layout(g, b, like):
-    """g @ b, the gradient of `like` (an operand of the forward product), computed either as
-    it reads or as (b^T @ g^T)^T, whichever suits:
-    - over a long contraction, for speed: OpenBLAS runs this product 1.2-2.4x faster with the
-      result's longer side as its rows (a convolution's weight gradient, 128 x 1024 over 3136
-      columns: 4.5 against 5.4 ms); a transposed result is then copied into like's layout;
-    - over a short one, for layout: the order that writes the result in like's memory order
-      (a Linear's input gradient when the input is a Flatten of a batch-last convolution
-      output, F-ordered), so that the ops before it read both alike.
-    2-D products only: with batch dims the gradient is summed over broadcast ones afterwards."""
-    if not g.ndim == b.ndim == like.ndim == 2:
-        return matmul(g, b)
-    if g.shape[1] >= LONG_CONTRACTION:
-        transposed = g.shape[0] < b.shape[1]
-    else:
-        transposed = like.data.flags.f_contiguous and not like.data.flags.c_contiguous
-    if not transposed:
-        return matmul(g, b)
-    return in_layout_of(matmul(b.transpose(0, 1), g.transpose(0, 1)).transpose(0, 1), like)
+        return (MatMul.apply(g, b.transpose(-1, -2), layout_of=a.data) if need_a else None,
+                MatMul.apply(a.transpose(-1, -2), g) if need_b else None)
 
 
 class Linear(Function):
-    """y = x W^T + b (torch.nn.functional.linear), fused so one GEMM does each product."""
+    """y = x W^T + b (torch.nn.functional.linear), fused so one GEMM does each product:
+    dL/dx = g W, dL/dW = g^T x, dL/db = sum of g over the batch."""
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
         ctx.save_inputs(0, 1)
-        y = x @ weight.T
+        y = backends.get(x).matmul(x, weight.T)
         if bias is not None:
             y += bias
         return y
@@ -163,7 +139,7 @@ class Linear(Function):
         x, weight = ctx.saved_inputs
         need = ctx.needs_input_grad
         g2 = g.reshape(-1, g.shape[-1])
-        gx = _product_in_layout(g, weight, like=x) if need[0] else None
+        gx = MatMul.apply(g, weight, layout_of=x.data) if need[0] else None
         gw = matmul(g2.transpose(0, 1), x.reshape(-1, x.shape[-1])) if need[1] else None
         gb = g2.sum(0) if len(need) > 2 and need[2] else None
         return gx, gw, gb

@@ -15,127 +15,19 @@ Functions make all of them, with backwards made of the same five (so double back
   einsum without a temporary product.
 
 So batch norm's forward and backward each touch the full-size data only a few times, in
-few Python-level ops (the running time of a 64x128x7x7 batch is a millisecond). On the CPU
-each of these array passes runs on all cores: the kept dims (channels, for batch norm) are
-independent of each other, so the data is cut along the first kept dim into one part per
-thread (backends/threads.py), and each thread computes its part's results into one output.
+few Python-level ops (the running time of a 64x128x7x7 batch is a millisecond). The array
+work of Moments, Coefficients, Affine and Sums is the backend's (backends/normalization.py:
+memory order, threads).
 """
 import math
 import numbers
-
-import numpy
 
 from .. import backends
 from ..autograd.function import Function
 from ..autograd.mode import is_grad_enabled, no_grad
 from ..autograd.tensor import Tensor
-from ..backends import threads
 from ._util import check_tensor
 from .shape import cat, in_layout_of
-
-
-_LONG_LOOP = 1024  # elements: NumPy's per-loop overhead is small beside a loop this long
-
-
-def _reduced_axes(shape, kept_shape):
-    """The axes of `shape` that `kept_shape` (same length, 1 there) broadcasts along."""
-    return tuple(i for i, (n, k) in enumerate(zip(shape, kept_shape)) if k == 1 and n != 1)
-
-
-def _contract(arrays, kept_shape):
-    """Sum over the axes that kept_shape broadcasts along of the product of `arrays`."""
-    ndim = arrays[0].ndim
-    operands = []
-    for a in arrays:
-        operands += [a, list(range(ndim))]
-    reduced = _reduced_axes(arrays[0].shape, kept_shape)
-    kept = [i for i in range(ndim) if i not in reduced]
-    return backends.get(arrays[0]).xp.einsum(*operands, kept).reshape(kept_shape)
-
-
-def _dense(coefficient, x):
-    """`coefficient` (broadcast along some dims of C-ordered x) made dense over the dims after
-    its first non-broadcast one when the run of x it repeats over is short: NumPy's loops then
-    run along whole rows (one channel's 7 x 7 pixels are too short a loop). A long run, as in
-    the batch-last order, is a long loop already (NumPy merges the contiguous trailing dims)."""
-    kept = [i for i, n in enumerate(coefficient.shape) if n != 1]
-    if not x.flags.c_contiguous or not kept or not 1 < math.prod(x.shape[kept[-1] + 1:]) < _LONG_LOOP:
-        return coefficient
-    xp = backends.get(x).xp
-    return xp.ascontiguousarray(xp.broadcast_to(coefficient, coefficient.shape[:kept[0]] + x.shape[kept[0]:]))
-
-
-def _memory_order(x):
-    """x's dims from the largest stride to the smallest: x.transpose(order) is C-contiguous
-    when x is dense, whatever order a convolution left it in (batch-last, see backends/im2col.py),
-    so the reductions and _dense see one layout."""
-    return tuple(sorted(range(x.ndim), key=lambda d: -x.strides[d]))
-
-
-def _unpermuted(array, order):
-    """Undo array.transpose(order)."""
-    return array.transpose(sorted(range(len(order)), key=order.__getitem__))
-
-
-def _in_parts(work, x, kept_shape):
-    """Call work(part) for one index `part` per thread that cuts x, and arrays of kept_shape
-    (1 along the reduced dims), along the first kept dim: parts never share a reduction.
-    NumPy arrays only; a GPU array is one part."""
-    axis = next((i for i, n in enumerate(kept_shape) if n != 1), None)
-    if axis is None or not isinstance(x, numpy.ndarray) or threads.parts(x.shape[axis], x.size) == 1:
-        work(Ellipsis)
-        return
-    threads.run_in_parts(lambda start, stop: work((slice(None),) * axis + (slice(start, stop),)),
-                         x.shape[axis], x.size)
-
-
-def _affine_array(arrays, coefficients):
-    """arrays[0] * c[0] + ... + arrays[k-1] * c[k-1] (+ c[k]) on arrays, each pass cut into one
-    part per thread; c broadcast along the reduced dims."""
-    xp = backends.get(arrays[0]).xp
-    order = _memory_order(arrays[0])
-    arrays = [a.transpose(order) for a in arrays]
-    dense = [_dense(c.transpose(order), arrays[0]) for c in coefficients]
-    out = xp.empty_like(arrays[0])
-
-    def work(part):
-        xp.multiply(arrays[0][part], dense[0][part], out=out[part])
-        if len(arrays) > 1:
-            scratch = xp.empty_like(out[part])
-            for a, c in zip(arrays[1:], dense[1:]):
-                out[part] += xp.multiply(a[part], c[part], out=scratch)
-        if len(dense) > len(arrays):
-            out[part] += dense[-1][part]
-    _in_parts(work, arrays[0], dense[0].shape)
-    return _unpermuted(out, order)  # the first array's memory order
-
-
-def _moments_array(x, dims):
-    """Stacked (mean, biased variance) of x over `dims`, shape (2,) + x's shape with 1 at
-    `dims`; the variance is the mean of (x - mean)^2 (two passes, no cancellation)."""
-    xp = backends.get(x).xp
-    count = math.prod(x.shape[d] for d in dims)
-    order = _memory_order(x)
-    x = x.transpose(order)
-    stats = xp.empty((2,) + tuple(1 if d in dims else x.shape[i] for i, d in enumerate(order)), dtype=x.dtype)
-
-    def mean(part):
-        stats[0][part] = _contract((x[part],), stats[0][part].shape) / count
-    _in_parts(mean, x, stats.shape[1:])
-    dense_mean = _dense(stats[0], x)
-
-    def variance(part):
-        centred = x[part] - dense_mean[part]
-        stats[1][part] = _contract((centred, centred), stats[1][part].shape) / count
-    _in_parts(variance, x, stats.shape[1:])
-    return xp.stack([_unpermuted(s, order) for s in stats])
-
-
-def _coefficients_array(stats, weight, bias, eps):
-    """[scale, shift] = [weight / sqrt(var + eps), bias - mean * scale] from stats = [mean, var]."""
-    xp = backends.get(stats).xp
-    scale = weight / xp.sqrt(stats[1] + eps)
-    return xp.stack([scale, bias - stats[0] * scale])
 
 
 class Affine(Function):
@@ -146,7 +38,7 @@ class Affine(Function):
     @staticmethod
     def forward(ctx, *arrays):
         ctx.save_inputs(*range(len(arrays)))
-        return _affine_array(arrays[:-1], arrays[-1])
+        return backends.get(arrays[0]).affine(arrays[:-1], arrays[-1])
 
     @staticmethod
     def backward(ctx, g):
@@ -168,17 +60,7 @@ class Sums(Function):
     @staticmethod
     def forward(ctx, g, *tensors, shape):
         ctx.save_inputs(*range(1 + len(tensors)))
-        xp = backends.get(g).xp
-        order = _memory_order(tensors[0])
-        g, tensors = g.transpose(order), [t.transpose(order) for t in tensors]
-        sums = xp.empty((len(tensors) + 1,) + tuple(shape[d] for d in order), dtype=g.dtype)
-
-        def work(part):
-            for i, t in enumerate(tensors):
-                sums[i][part] = _contract((g[part], t[part]), sums[i][part].shape)
-            sums[-1][part] = _contract((g[part],), sums[-1][part].shape)
-        _in_parts(work, tensors[0], sums.shape[1:])
-        return xp.stack([_unpermuted(s, order) for s in sums])
+        return backends.get(g).sums(g, tensors, shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -190,13 +72,13 @@ class Sums(Function):
 
 
 class Moments(Function):
-    """Stacked (mean, biased variance) of x over `dims` (_moments_array)."""
+    """Stacked (mean, biased variance) of x over `dims`: mean = sum(x) / M, var = sum((x - mean)^2) / M."""
 
     @staticmethod
     def forward(ctx, x, dims):
         ctx.save_inputs(0)
         ctx.save_output()
-        return _moments_array(x, dims)
+        return backends.get(x).moments(x, dims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -216,7 +98,7 @@ class Coefficients(Function):
     def forward(ctx, stats, weight, bias, eps):
         ctx.save_inputs(0, 1)
         ctx.eps = eps
-        return _coefficients_array(stats, weight, bias, eps)
+        return backends.get(stats).coefficients(stats, weight, bias, eps)
 
     @staticmethod
     def backward(ctx, grad):
@@ -230,7 +112,7 @@ class Coefficients(Function):
 
 class Standardize(Function):
     """(x - mean) / sqrt(var + eps) * weight + bias, where `stats` = [mean, biased variance] of
-    x itself over `dims` (_moments_array): the training-mode op of every norm layer, one
+    x itself over `dims` (backend.moments): the training-mode op of every norm layer, one
     Function so that its backward reads the data in three passes, not six (Sums of g and
     g * x, then one Affine of g and x). With x_hat = (x - mean) * invstd and M values per mean,
     dL/dx = weight * invstd * (g - sum(g) / M - x_hat * sum(g * x_hat) / M) (Ioffe & Szegedy
@@ -240,7 +122,8 @@ class Standardize(Function):
     def forward(ctx, x, weight, bias, stats, dims, eps):
         ctx.save_inputs(0, 1)
         ctx.stats, ctx.dims, ctx.eps = stats, dims, eps
-        return _affine_array([x], _coefficients_array(stats, weight, bias, eps))
+        backend = backends.get(x)
+        return backend.affine([x], backend.coefficients(stats, weight, bias, eps))
 
     @staticmethod
     def backward(ctx, g):
@@ -272,8 +155,8 @@ def _tensor(value):
 
 def _standardize(x, dims, weight=None, bias=None, eps=1e-5, stats=None):
     """Standardize x over `dims` with weight and bias (None: 1 and 0) of the statistics'
-    shape; `stats` = _moments_array(x.data, dims) if the caller has it already."""
-    stats = _moments_array(x.data, dims) if stats is None else stats
+    shape; `stats` = the backend's moments(x.data, dims) if the caller has it already."""
+    stats = x.backend.moments(x.data, dims) if stats is None else stats
     weight, bias = _weight_and_bias(weight, bias, stats.shape[1:], x)
     return Standardize.apply(x, weight, bias, stats=stats, dims=tuple(dims), eps=eps)
 
@@ -335,7 +218,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if count <= 1:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got input "
                              f"of shape {tuple(input.shape)}")
-        stats = _moments_array(input.data, dims)
+        stats = input.backend.moments(input.data, dims)
         if running_mean is not None:
             _update_running(running_mean, stats[0], momentum)
         if running_var is not None:
@@ -414,7 +297,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if count <= 1:
         raise ValueError(f"{op}: expected more than 1 spatial element when training, got input of "
                          f"shape {tuple(input.shape)}")
-    stats = _moments_array(input.data, dims)
+    stats = input.backend.moments(input.data, dims)
     if running_mean is not None:
         _update_running(running_mean, stats[0].mean(0), momentum)
     if running_var is not None:

@@ -5,6 +5,7 @@ import math
 
 from .. import backends
 from ..autograd.function import Function
+from ..backends.layout import copy_in_layout_of, same_layout
 from ..autograd.tensor import Tensor, index_arrays
 from ._util import check_tensor, normalize_dim
 
@@ -35,15 +36,13 @@ class Permute(Function):
 
 
 class CopyInLayoutOf(Function):
-    """x's values copied into the memory order of the array `like` (same shape): elementwise
-    passes over x and `like` then both run along contiguous memory. The values do not change,
-    so the gradient passes through as it is."""
+    """x's values copied into the memory order of the array `like` (same shape; see
+    backends/layout.py): elementwise passes over x and `like` then both run along contiguous
+    memory. The values do not change, so the gradient passes through as it is."""
 
     @staticmethod
     def forward(ctx, x, like):
-        out = backends.get(x).xp.empty_like(like, dtype=x.dtype)  # order 'K': like's strides
-        out[...] = x
-        return out
+        return copy_in_layout_of(x, like, backends.get(x).xp)
 
     @staticmethod
     def backward(ctx, g):
@@ -54,7 +53,7 @@ def in_layout_of(input, like):
     """`input` stored in the memory order of the tensor `like` (of its shape): itself when it
     is already, else a copy (a convolution leaves its output in batch-last order, while the
     gradient flowing back to it is usually in C order)."""
-    if input.data.strides == like.data.strides:
+    if same_layout(input.data, like.data):
         return input
     return CopyInLayoutOf.apply(input, like=like.data)
 

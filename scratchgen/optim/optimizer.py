@@ -2,9 +2,16 @@
 
 Parameters live in `param_groups` (a list of dicts: 'params' plus that group's
 hyperparameters); per-parameter buffers live in `state[param]`. `step()` updates each
-parameter that has a gradient in place: its `.data` array is overwritten by a backend
-kernel (`backend.adam_update`, ...) and `param._version[0]` is bumped once, so the Tensor
-object and its array are kept and autograd can see that a saved value changed.
+parameter that has a gradient in place: its `.data` array is overwritten and
+`param._version[0]` is bumped once, so the Tensor object and its array are kept and
+autograd can see that a saved value changed.
+
+Each optimizer's module starts with its update rule, written on arrays as its paper writes
+it (`adam_rule` in adam.py, ...). `fused`, as torch.optim's argument, says what runs it:
+None (the default) or True, the backend's fused in-place update (`param.backend.adam_update`:
+NumPy over all cores on the CPU, a CUDA kernel on a GPU), which performs the rule's
+operations in the rule's order; False, the rule itself, whose results are copied into the
+parameter's and the state's arrays.
 """
 import abc
 import itertools
@@ -15,10 +22,13 @@ from .. import Tensor, enable_grad, no_grad, tensor
 
 
 class Optimizer(abc.ABC):
-    def __init__(self, params, defaults):
+    def __init__(self, params, defaults, fused=None):
         if isinstance(params, Tensor):
             raise TypeError(f"{self._name}: params must be an iterable of Tensors or of dicts, "
                             "got a single Tensor (wrap it in a list)")
+        if not (fused is None or isinstance(fused, bool)):
+            raise ValueError(f"{self._name}: fused must be None, True or False, got {fused!r}")
+        self.fused = fused  # not a group setting: state_dict() and checkpoints are as before
         self.defaults = defaults
         self._check_hyperparameters(defaults)
         self.state = {}
@@ -99,6 +109,16 @@ class Optimizer(abc.ABC):
                         self.state[param] = state
                     param._version[0] += 1
         return loss
+
+    def _run_rule(self, rule, param, grad, state_arrays, **settings):
+        """fused=False: `rule(param array, grad, *state_arrays, **settings)` returns the new
+        (param, *state) arrays, which are copied into the old ones in place (None stays None).
+        Returns the new state arrays."""
+        new_param, *new_state = rule(param.data, grad, *state_arrays, **settings)
+        for array, new in zip([param.data, *state_arrays], [new_param, *new_state]):
+            if array is not None:
+                array[...] = new
+        return new_state
 
     def _grad_array(self, param):
         grad = param.grad.data
