@@ -4,7 +4,7 @@ shapes of the DCGAN for 28x28 MNIST (batch 64), float32, forward + backward.
     python benchmarks/bench_conv.py [--repeats 10] [--rounds 16] [--threads 2]
 
 Both libraries run back to back in one process with the same thread count (this machine's
-speed drifts by up to 2x from minute to minute, see shared/PERF.md), and a 1024^3 SGEMM
+speed drifts by up to 2x from minute to minute, see docs/PERF.md), and a 1024^3 SGEMM
 check is printed before and after the table: distrust a run whose check reads below about
 170 GFLOP/s. A step is a forward pass and a backward pass to every input (seeded with a
 fixed random gradient). The 64-channel convolutions run twice: with (N, C, H, W) arrays,

@@ -14,7 +14,7 @@ layer for layer, rather than taken from scratchgen.models:
 One step is a discriminator step on a real and a fake batch (the fake detached from G) and a
 non-saturating generator step (Goodfellow et al. 2014, section 3: maximise log D(G(z))) that
 reuses the same fake batch, as PyTorch's DCGAN tutorial does; BCE-with-logits losses and
-Adam(lr 2e-4, betas (0.5, 0.999)) for both networks. The step is 10.29 GFLOP (shared/PERF.md).
+Adam(lr 2e-4, betas (0.5, 0.999)) for both networks. The step is 10.29 GFLOP (docs/PERF.md).
 
 Time: both libraries alternate in blocks of `repeats` steps (each one's idle worker threads
 spin for a while after a call and would steal the cores from the other if they took turns

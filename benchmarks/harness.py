@@ -2,7 +2,7 @@
 
 Every benchmark times scratchgen and its reference back to back in one process with the
 same thread count and reports the ratio; the machine drifts too much for absolute times
-taken minutes apart to mean anything (see ../shared/PERF.md).
+taken minutes apart to mean anything (see docs/PERF.md).
 """
 import collections
 import datetime
@@ -96,7 +96,7 @@ def timed_pair(ours, theirs, repeats, rounds=8, warmup=3, min_block_ms=100):
     worker threads spin for a while after a call (OpenMP for PyTorch) and would steal the
     cores from the other. The ratio is the median over the rounds of our block's median over
     the next block's, theirs: this machine's speed drifts by up to 2x over minutes
-    (shared/PERF.md), and a ratio of neighbouring blocks cancels that drift where a ratio of
+    (docs/PERF.md), and a ratio of neighbouring blocks cancels that drift where a ratio of
     whole-run medians does not. A step so short that `repeats` calls of ours take under
     `min_block_ms` is repeated more, until a block of ours lasts that long: a millisecond
     op's block is otherwise one 10 ms sample of the machine, and one burst of another

@@ -14,6 +14,7 @@ from .autograd import (Function, Tensor, backward, detect_anomaly, enable_grad, 
 from .autograd.tensor import (arange, as_tensor, bool_, empty, eye, float32, float64, full,
                               full_like, int32, int64, linspace, ones, ones_like, rand, rand_like,
                               randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
+from .backends.threads import get_num_threads, set_num_threads
 from . import tensor_methods
 from .functional import (abs, cat, chunk, clamp, exp, isfinite, isinf, isnan, log, log1p, logsumexp, matmul,
                          maximum, mean, minimum, one_hot, sigmoid, softmax, split, sqrt, stack, std, sum,

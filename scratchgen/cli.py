@@ -7,14 +7,42 @@
     scratchgen eval RUN_DIR                              metrics, also written to RUN_DIR/eval.json
     scratchgen demo                                      fit a small MLP (the engine alone)
 
-Bad input gets one line on stderr and exit status 2; a run that fails (missing data, a loss
-that became NaN) exits with 1; a run stopped by Ctrl-C saves a checkpoint and exits with 130.
+Exit status (EXIT_STATUS below, also in --help):
+
+    0    done
+    1    the input was good but the run failed: the loss or the weights became NaN/inf, the
+         MNIST files could not be found or downloaded, memory ran out, a file could not be written
+    2    bad input, in one line on stderr: an unknown command, flag, model, dataset or setting, a
+         setting outside its declared range, a path that does not exist (run folder, --data-dir,
+         the folder of sample's --out), a run folder that is damaged or holds no checkpoint that
+         loads, --device cuda where no GPU can be used
+    130  stopped by Ctrl-C (during training: after a checkpoint, which --resume continues)
+
+No mistake in the input ends in a Python traceback. Settings are checked against their
+declarations (scratchgen/models/settings.py) before anything is written; a run folder left by a
+failed start without a checkpoint can be trained into again. This module imports only the
+standard library at the top, and `main` catches Ctrl-C (KeyboardInterrupt) from its first line,
+the imports of the command's modules included.
 """
 import argparse
+import collections
 import json
+import math
+import os
 import sys
 
 USAGE_ERROR, RUN_FAILED, INTERRUPTED = 2, 1, 130
+EXIT_STATUS = """exit status:
+  0    done
+  1    the run failed with good input: a loss became NaN/inf, the MNIST files could not be
+       found or downloaded, memory ran out, a file could not be written
+  2    bad input (one line on stderr): unknown names, a setting outside its declared range, a
+       path that does not exist, a damaged run folder or one without a checkpoint that loads
+  130  stopped by Ctrl-C (training saves a checkpoint first; continue with --resume)"""
+TRAIN_NOTES = """the run's length, batch size and learning rate have flags (--steps or --epochs,
+--batch-size, --lr) and are settings too (--set steps=N, batch_size, lr): give each one way,
+not both (giving both, or one --set KEY twice, is an error). Every setting is checked against
+its declared type and range before anything is written (scratchgen/models/settings.py)."""
 
 
 class CommandLineError(Exception):
@@ -28,14 +56,18 @@ class Parser(argparse.ArgumentParser):
         raise CommandLineError(f"{self.prog}: error: {message} (see {self.prog} --help)")
 
 
+def _shown(text, limit=40):
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
+
+
 def _number(convert, what, minimum, strict):
     def parse(text):
         try:
             value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if not (value > minimum if strict else value >= minimum):  # also refuses nan
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {_shown(text)}") from None
+        if not (value > minimum if strict else value >= minimum) or not math.isfinite(value):  # refuses nan, inf
+            raise argparse.ArgumentTypeError(f"expected {what}, got {_shown(text)}")
         return value
     parse.__name__ = what
     return parse
@@ -46,24 +78,31 @@ non_negative_int = _number(int, "a non-negative integer", 0, strict=False)
 positive_float = _number(float, "a positive number", 0.0, strict=True)
 
 
+Set = collections.namedtuple("Set", "key value text")  # one --set: the value read from the text
+
+
 def setting(text):
-    """KEY=VALUE, the value read as JSON (numbers, true/false, lists) or else as a string."""
+    """KEY=VALUE, the value read as JSON (numbers, true/false, null, lists) or else as a string."""
     key, equals, value = text.partition("=")
     if not equals or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {_shown(text)}")
     try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
+        return Set(key, json.loads(value), value)
+    except (ValueError, RecursionError):  # not JSON (or nested past the parser's depth): the text itself
+        return Set(key, value, value)
 
 
 def build_parser():
-    parser = Parser(prog="scratchgen", description="Deep generative models from scratch: train, sample, evaluate.")
+    parser = Parser(prog="scratchgen", description="Deep generative models from scratch: train, sample, evaluate.",
+                    epilog=EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    commands.add_parser("list", help="the models, one line each with its paper and datasets")
+    listing = commands.add_parser("list", help="the models, one line each with its paper and datasets; or one "
+                                  "model's settings")
+    listing.add_argument("model", nargs="?", help="list this model's settings: default, accepted values, meaning")
 
-    train = commands.add_parser("train", help="train a model into a run folder, or --resume one")
+    train = commands.add_parser("train", help="train a model into a run folder, or --resume one",
+                                epilog=f"{TRAIN_NOTES}\n\n{EXIT_STATUS}", formatter_class=argparse.RawDescriptionHelpFormatter)
     train.add_argument("model", nargs="?", help="a model name from `scratchgen list` (not with --resume)")
     train.add_argument("--dataset", help="8gaussians, 25gaussians, swissroll or mnist (default: the model's first)")
     length = train.add_mutually_exclusive_group()
@@ -71,19 +110,22 @@ def build_parser():
     length.add_argument("--epochs", type=positive_float, help="total passes over the training set instead")
     train.add_argument("--batch-size", type=positive_int, help="examples per step (per critic step for GANs)")
     train.add_argument("--lr", type=positive_float, help="learning rate (default: the paper's)")
-    train.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    train.add_argument("--seed", type=non_negative_int, default=0)
-    train.add_argument("--out", metavar="RUN_DIR", help="the run folder (default: runs/MODEL-DATASET-TIME)")
-    train.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its newest checkpoint")
+    train.add_argument("--device", choices=("cpu", "cuda"), help="where to train (default: cpu)")
+    train.add_argument("--seed", type=non_negative_int, help="seed of every random stream of the run (default: 0)")
+    train.add_argument("--out", metavar="RUN_DIR", help="the run folder (default: runs/MODEL-DATASET-TIME); one that "
+                       "holds a run without a checkpoint is started over")
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its newest checkpoint that loads")
     train.add_argument("--data-dir", help="folder with the MNIST .gz files (else $SCRATCHGEN_DATA, then the cache)")
     train.add_argument("--set", dest="settings", metavar="KEY=VALUE", type=setting, action="append", default=[],
-                       help="any other setting of the model, e.g. --set gp_lambda=10 (see config.json)")
+                       help="any other setting of the model, e.g. --set gp_lambda=10 (see config.json); VALUE is "
+                       "read as JSON")
 
     sample = commands.add_parser("sample", help="draw samples from a run's model into a picture")
     sample.add_argument("run_dir", metavar="RUN_DIR")
     sample.add_argument("--n", type=positive_int, default=64, help="how many samples (default 64)")
     sample.add_argument("--class", dest="label", type=non_negative_int, help="the class, for a conditional model")
-    sample.add_argument("--out", help="a .png or .npy file (default: RUN_DIR/samples/sample_step_XXXXXX.png)")
+    sample.add_argument("--out", help="a .png or .npy file in a folder that exists (default: "
+                        "RUN_DIR/samples/sample_step_XXXXXX.png); .npy needs no matplotlib")
     sample.add_argument("--seed", type=non_negative_int, help="noise seed (default: the run's)")
 
     evaluate = commands.add_parser("eval", help="measure a run's model; writes RUN_DIR/eval.json")
@@ -101,9 +143,47 @@ def build_parser():
 
 
 def run_list(args):
-    from .models import list_models
-    for name, paper, datasets in list_models():
-        print(f"{name:15s} {paper} [{', '.join(datasets)}]")
+    from .models import list_models, model_class
+    if args.model is None:
+        for name, paper, datasets in list_models():
+            print(f"{name:15s} {paper} [{', '.join(datasets)}]")
+        return
+    from .train.config import declared_settings, default_settings
+    cls = model_class(args.model)
+    print(f"{cls.name}: {cls.paper} [{', '.join(cls.datasets)}]; settings (--set KEY=VALUE):")
+    examples = list(dict.fromkeys("mnist" if dataset == "mnist" else "toys" for dataset in cls.datasets))
+    first = {"toys": cls.datasets[0], "mnist": "mnist"}
+    for key, declaration in declared_settings(cls).items():
+        defaults = {kind: default_settings(cls, first[kind]) for kind in examples}
+        shown = {kind: json.dumps(settings[key]) for kind, settings in defaults.items() if key in settings}
+        default = next(iter(shown.values())) if len(set(shown.values())) == 1 and len(shown) == len(examples) \
+            else ", ".join(f"{kind} {value}" for kind, value in shown.items())
+        print(f"  {key:17s} {default:24s} {declaration.describe()}: {declaration.help}")
+
+
+def _flag_value(value):
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def train_overrides(args):
+    """{setting: value} of a new run from --set and the setting flags; each setting given once."""
+    overrides = {}
+    for given in args.settings:
+        if given.key in overrides:
+            raise CommandLineError(f"scratchgen train: error: --set {given.key} is given twice")
+        overrides[given.key] = given.value
+    texts = {given.key: given.text for given in args.settings}
+    for key, flag, value in (("steps", "--steps", args.steps), ("steps", "--epochs", args.epochs),
+                             ("batch_size", "--batch-size", args.batch_size), ("lr", "--lr", args.lr)):
+        if value is None:
+            continue
+        if key in overrides:
+            text = texts[key] if len(texts[key]) <= 40 else texts[key][:40] + "..."
+            raise CommandLineError(f"scratchgen train: error: {flag} {_flag_value(value)} and --set {key}={text} "
+                                   f"both give the run's {key}; give one of them")
+        if key != "steps":  # --steps and --epochs go to train.start as the run's length
+            overrides[key] = value
+    return overrides
 
 
 def run_train(args):
@@ -111,7 +191,8 @@ def run_train(args):
     if args.resume is not None:
         changed = [flag for flag, value in (("MODEL", args.model), ("--dataset", args.dataset),
                                             ("--batch-size", args.batch_size), ("--lr", args.lr),
-                                            ("--out", args.out), ("--set", args.settings)) if value]
+                                            ("--device", args.device), ("--seed", args.seed),
+                                            ("--out", args.out), ("--set", args.settings or None)) if value is not None]
         if changed:
             raise CommandLineError(f"scratchgen train: error: --resume continues a run with its own settings; "
                                    f"{', '.join(changed)} cannot be given with it (start a new run instead)")
@@ -119,11 +200,8 @@ def run_train(args):
     else:
         if args.model is None:
             raise CommandLineError("scratchgen train: error: give a MODEL (see scratchgen list) or --resume RUN_DIR")
-        overrides = dict(args.settings)
-        overrides.update({key: value for key, value in (("batch_size", args.batch_size), ("lr", args.lr))
-                          if value is not None})
-        run, outcome = train.start(args.model, args.dataset, args.steps, args.epochs, overrides, args.seed,
-                                   args.device, args.out, args.data_dir)
+        run, outcome = train.start(args.model, args.dataset, args.steps, args.epochs, train_overrides(args),
+                                   0 if args.seed is None else args.seed, args.device or "cpu", args.out, args.data_dir)
     if outcome == "interrupted":
         print(f"stopped; checkpoint saved in {run.checkpoints}. Continue with: scratchgen train --resume {run.path}",
               file=sys.stderr)
@@ -145,8 +223,14 @@ def run_eval(args):
 
 
 def run_demo(args):
+    import warnings
     from .demo import fit_sine
-    history = fit_sine(steps=args.steps, lr=args.lr, seed=args.seed)
+    from .train import TrainingDiverged
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"(overflow|invalid value|divide by zero) encountered", RuntimeWarning)
+        history = fit_sine(steps=args.steps, lr=args.lr, seed=args.seed)
+    if not math.isfinite(history[-1][1]):
+        raise TrainingDiverged(f"the demo's mse became {history[-1][1]} by step {history[-1][0]}; try a smaller --lr")
     print(f"mse fell from {history[0][1]:.4f} to {history[-1][1]:.4f}")
 
 
@@ -154,22 +238,45 @@ COMMANDS = {"list": run_list, "train": run_train, "sample": run_sample, "eval": 
 
 
 def main(argv=None):
-    from .train import TrainingDiverged
+    """Run one command; returns its exit status (EXIT_STATUS). Ctrl-C at any point, the imports
+    of the command's modules included, ends in one line and status 130."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("scratchgen: stopped by Ctrl-C", file=sys.stderr)
+        return INTERRUPTED
+
+
+def _main(argv):
     try:
         args = build_parser().parse_args(argv)
+    except CommandLineError as error:
+        print(error, file=sys.stderr)
+        return USAGE_ERROR
+    except SystemExit as stop:  # --help
+        return stop.code if isinstance(stop.code, int) else 0
+    from .train import TrainingDiverged
+    try:
         return COMMANDS[args.command](args) or 0
     except CommandLineError as error:
         print(error, file=sys.stderr)
         return USAGE_ERROR
-    except ValueError as error:  # settings the model or the data refuse
+    except ValueError as error:  # train.UsageError: settings, run folders and paths that cannot be used
         print(f"scratchgen: error: {error}", file=sys.stderr)
         return USAGE_ERROR
-    except (OSError, TrainingDiverged) as error:  # missing data or run folder, a diverged run
+    except TrainingDiverged as error:
         print(f"scratchgen: error: {error}", file=sys.stderr)
         return RUN_FAILED
-    except KeyboardInterrupt:
-        print("scratchgen: stopped by Ctrl-C", file=sys.stderr)
-        return INTERRUPTED
+    except BrokenPipeError:  # stdout was closed early (`scratchgen list | head -1`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's flush at exit would fail too
+        return RUN_FAILED
+    except MemoryError as error:
+        print(f"scratchgen: error: out of memory{f' ({error})' if str(error) else ''}: try a smaller batch "
+              "size or model", file=sys.stderr)
+        return RUN_FAILED
+    except OSError as error:  # missing data (not downloadable), a file that could not be written
+        print(f"scratchgen: error: {error}", file=sys.stderr)
+        return RUN_FAILED
 
 
 if __name__ == "__main__":

@@ -100,7 +100,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
             element = numpy.unravel_index(col, inputs[i].shape)
             message = (f"{_caller}: Jacobian mismatch for inputs[{i}] (shape {inputs[i].shape}) at "
                        f"element {tuple(int(e) for e in element)}, output element {row}: "
-                       f"analytic {a[row, col]!r}, numeric {n[row, col]!r} "
+                       f"analytic {float(a[row, col])!r}, numeric {float(n[row, col])!r} "
                        f"({int(bad.sum())} of {bad.size} entries differ; atol={atol}, rtol={rtol})")
             if raise_exception:
                 raise GradcheckError(message)

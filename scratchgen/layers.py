@@ -16,7 +16,8 @@ LAYERS = (
     ("training runs", ("scratchgen.train",)),
     ("models and metrics", ("scratchgen.models", "scratchgen.metrics")),
     ("layers, optimizers, data, tools", ("scratchgen.nn", "scratchgen.optim", "scratchgen.data",
-                                         "scratchgen.serialization", "scratchgen.gradcheck", "scratchgen.viz")),
+                                         "scratchgen.serialization", "scratchgen.gradcheck", "scratchgen.viz",
+                                         "scratchgen.progress")),
     ("the op vocabulary", ("scratchgen.functional", "scratchgen.tensor_methods")),
     ("ops: each Function's forward and backward", ("scratchgen.ops",)),
     ("autograd: Tensor, Function, the engine", ("scratchgen.autograd", "scratchgen.hooks")),
@@ -32,7 +33,7 @@ USERS_OF_THE_PUBLIC_API = ("scratchgen.nn", "scratchgen.models", "scratchgen.tra
                            "scratchgen.data")
 PUBLIC_MODULES = ("scratchgen", "scratchgen.functional", "scratchgen.nn", "scratchgen.optim", "scratchgen.data",
                   "scratchgen.models", "scratchgen.metrics", "scratchgen.train", "scratchgen.serialization",
-                  "scratchgen.hooks", "scratchgen.arguments")
+                  "scratchgen.hooks", "scratchgen.arguments", "scratchgen.progress")
 
 
 def layer_of(module):

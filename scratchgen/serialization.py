@@ -150,7 +150,7 @@ def _read_archive(path):
                              f"only {len(magic)} bytes")
         raise ValueError(f"load: {path} was not written by scratchgen.save (not an .npz archive)")
     try:
-        with numpy.load(path, allow_pickle=False) as archive:
+        with open(path, "rb") as file, numpy.load(file, allow_pickle=False) as archive:  # closed if it fails
             arrays = {name: archive[name] for name in archive.files}
         manifest = arrays.pop(MANIFEST_KEY, None)
         return None if manifest is None else json.loads(manifest.tobytes().decode("utf-8")), arrays

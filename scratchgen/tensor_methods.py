@@ -3,27 +3,62 @@
 `bind()`, called once by scratchgen/__init__.py, attaches this table to it."""
 import operator
 
+import numpy
+
 from . import functional as F
 from .autograd.engine import backward
 from .autograd.tensor import Tensor, as_tensor, float32, float64, int64
+from .ops._util import check_tensor, normalize_dim
 
 
 def _reflected(op):
     return lambda self, other: op(other, self)
 
 
-def _compare(op):
-    """Comparisons give bool tensors outside the graph."""
+def _elementwise_test(op, name, operands):
+    """Comparisons (and &, |, ^ of bool or integer tensors) give bool tensors outside the graph."""
     def method(self, other):
-        other = other.data if isinstance(other, Tensor) else other
-        return _bool_tensor(self, op(self.data, other))
+        value = other.data if isinstance(other, Tensor) else other
+        try:
+            if getattr(value, "dtype", None) is None and numpy.asarray(value).dtype.kind not in "biuf":
+                raise TypeError  # a string, or a list of them: NumPy would compare them as unequal
+            return _bool_tensor(self, op(self.data, value))
+        except (TypeError, ValueError):  # NumPy's refusal, said at the API boundary
+            raise TypeError(f"{name}: argument 'other' must be {operands} that broadcasts with shape "
+                            f"{self.shape} (dtype {self.dtype}), got {type(other).__name__} {other!r:.60}") from None
+    method.__name__ = name
     return method
 
 
-def _logical(op):
-    def method(self, other):
-        return _bool_tensor(self, op(self.data, other.data if isinstance(other, Tensor) else other))
+def _compare(op, name):
+    return _elementwise_test(op, name, "a Tensor, a number or an array of numbers")
+
+
+def _logical(op, name):
+    return _elementwise_test(op, name, "a bool or integer Tensor or array")
+
+
+def _invert(self):
+    if self.dtype.kind not in "biu":
+        raise TypeError(f"__invert__: ~ needs a bool or integer tensor (self), got dtype {self.dtype}")
+    return as_tensor(~self.data)
+
+
+def _any_or_all(name):
+    def method(self, dim=None):
+        axis = None if dim is None else normalize_dim(dim, self.ndim, name)
+        return _bool_tensor(self, getattr(self.data, name)(axis=axis))
+    method.__name__ = name
     return method
+
+
+def _expand_as(self, other):
+    check_tensor(other, "expand_as", "other")
+    try:
+        return F.expand(self, other.shape)
+    except ValueError:
+        raise ValueError(f"expand_as: a tensor of shape {self.shape} cannot be expanded to other's shape "
+                         f"{other.shape}") from None
 
 
 def _bool_tensor(like, result):
@@ -57,12 +92,12 @@ METHODS = {
     "__pow__": F.pow, "__rpow__": _reflected(F.pow),
     "__matmul__": F.matmul, "__rmatmul__": _reflected(F.matmul),
     "__neg__": F.neg, "__getitem__": F.getitem,
-    "__lt__": _compare(operator.lt), "__le__": _compare(operator.le),
-    "__gt__": _compare(operator.gt), "__ge__": _compare(operator.ge),
-    "__eq__": _compare(operator.eq), "__ne__": _compare(operator.ne),
-    "__and__": _logical(operator.and_), "__or__": _logical(operator.or_),
-    "__xor__": _logical(operator.xor),
-    "__invert__": lambda self: as_tensor(~self.data),
+    "__lt__": _compare(operator.lt, "__lt__"), "__le__": _compare(operator.le, "__le__"),
+    "__gt__": _compare(operator.gt, "__gt__"), "__ge__": _compare(operator.ge, "__ge__"),
+    "__eq__": _compare(operator.eq, "__eq__"), "__ne__": _compare(operator.ne, "__ne__"),
+    "__and__": _logical(operator.and_, "__and__"), "__or__": _logical(operator.or_, "__or__"),
+    "__xor__": _logical(operator.xor, "__xor__"),
+    "__invert__": _invert,
     "add": F.add, "sub": F.sub, "mul": F.mul, "div": F.div, "neg": F.neg, "pow": F.pow,
     "matmul": F.matmul, "exp": F.exp, "log": F.log, "log1p": F.log1p, "sqrt": F.sqrt,
     "abs": F.abs, "tanh": F.tanh, "sigmoid": F.sigmoid, "relu": F.relu, "square": F.square,
@@ -80,9 +115,7 @@ METHODS = {
     "long": lambda self: F.to(self, dtype=int64),
     "cpu": lambda self: F.to(self, "cpu"), "cuda": lambda self: F.to(self, "cuda"),
     "T": property(lambda self: self.permute(*reversed(range(self.ndim)))),
-    "expand_as": lambda self, other: F.expand(self, other.shape),
-    "any": lambda self, dim=None: _bool_tensor(self, self.data.any(axis=dim)),
-    "all": lambda self, dim=None: _bool_tensor(self, self.data.all(axis=dim)),
+    "expand_as": _expand_as, "any": _any_or_all("any"), "all": _any_or_all("all"),
 }
 
 def bind():

@@ -4,12 +4,16 @@ once per process; the IDX reader; the pixel scalings and binarisations.
 
 The real files come from ../shared/data/mnist beside the repository (as in CI); no test
 downloads anything: an autouse fixture fails any call to urllib.request.urlopen that a test
-has not replaced with a local fake."""
+has not replaced with a local fake (or pointed at a local HTTP server on 127.0.0.1)."""
+import functools
 import gzip
 import http.client
+import http.server
 import io
 import os
 import pathlib
+import re
+import threading
 import urllib.error
 import urllib.request
 
@@ -18,9 +22,11 @@ import pytest
 
 from scratchgen.data import DynamicBinarize, add_channel_dim, binarize, flatten_images, load_mnist, to_tanh_range
 from scratchgen.data import to_unit_range
+from scratchgen import progress
 from scratchgen.data import idx, mnist
 from scratchgen.random import Generator
 
+REAL_URLOPEN = urllib.request.urlopen  # before any fixture replaces it
 SHARED_MNIST = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 TEST_IMAGES, TEST_LABELS = mnist.FILES["test"]
 LABEL_COUNTS = {"test": [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009],
@@ -114,6 +120,17 @@ def test_data_dir_comes_before_the_environment_variable(shared_mnist, tmp_path, 
     assert np.bincount(load_mnist("test", data_dir=given, download=False).labels).tolist() == LABEL_COUNTS["test"]
     with pytest.raises(ValueError, match=str(from_env / TEST_LABELS)):
         load_mnist("test", download=False)
+
+
+@pytest.mark.parametrize("through", ["data_dir", "environment"])
+def test_a_folder_under_the_home_directory_may_be_written_with_a_tilde(shared_mnist, tmp_path, monkeypatch, through):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    _folder_of_test_files(tmp_path / "data", shared_mnist)
+    data_dir = "~/data"
+    if through == "environment":
+        monkeypatch.setenv(mnist.ENV_VAR, data_dir)
+        data_dir = None
+    assert len(load_mnist("test", data_dir=data_dir, download=False).labels) == 10_000
 
 
 def test_environment_variable_comes_before_the_cache(shared_mnist, tmp_path, monkeypatch):
@@ -267,6 +284,77 @@ def test_a_download_failing_on_every_mirror_leaves_nothing_behind(shared_mnist, 
     for mirror in mnist.MIRRORS:
         assert f"{mirror}{TEST_LABELS}: checksum mismatch" in str(error.value)
     assert os.listdir(mnist.cache_dir()) == [TEST_IMAGES]
+
+
+# ---- a download's progress --------------------------------------------------------------------
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # no request log on stderr
+        pass
+
+
+@pytest.fixture
+def local_mirror(shared_mnist, monkeypatch):
+    """An HTTP server on 127.0.0.1 serving the shared files (with Content-Length), as the only
+    mirror, reached by the real urlopen; each read of a response takes one second of a fake clock
+    (scratchgen.progress.clock). Returns the clock's readings: a list whose one entry is now."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(_QuietHandler, directory=str(shared_mnist)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setattr(mnist, "MIRRORS", (f"http://127.0.0.1:{server.server_address[1]}/",))
+    monkeypatch.setenv("no_proxy", "*")
+    now = [1000.0]
+    monkeypatch.setattr(progress, "clock", lambda: now[0])
+    real_urlopen = REAL_URLOPEN  # the one the autouse fixture replaced
+
+    class SlowResponse:
+        def __init__(self, response):
+            self.response, self.headers = response, response.headers
+
+        def read(self, size=-1):
+            now[0] += 1.0
+            return self.response.read(size)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            self.response.close()
+    monkeypatch.setattr(urllib.request, "urlopen",
+                        lambda url, timeout: SlowResponse(real_urlopen(url, timeout=timeout)))
+    yield now
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_download_shows_its_progress_in_a_log(splits, local_mirror, capsys):
+    log = io.StringIO()
+    images, _ = load_mnist("test", progress=log)
+    np.testing.assert_array_equal(images, splits["test"].images)
+    lines = log.getvalue().splitlines()
+    url = mnist.MIRRORS[0] + TEST_IMAGES
+    assert lines[0] == f"scratchgen: downloading {url} into {mnist.cache_dir()}"
+    # 1,648,877 bytes in reads of 64 KiB, one a second: 26 s; a line after 5 s, then every 5 s (10% = 2.5 reads)
+    assert [int(re.search(r" 0m(\d\d)s elapsed", line).group(1)) for line in lines[1:7]] == [5, 10, 15, 20, 25, 26]
+    assert lines[1] == f"{TEST_IMAGES} 0.3/1.6 MB [###.................] | 0m05s elapsed | 0.066 MB/s | 0m20s left"
+    assert lines[6] == f"{TEST_IMAGES} 1.6/1.6 MB [####################] | 0m26s elapsed | 0.063 MB/s | 0m00s left"
+    # the labels (4542 bytes): one read, then the read that finds the end, 2 s: shown once, as it ends
+    assert lines[7:] == [
+        f"scratchgen: downloading {mnist.MIRRORS[0] + TEST_LABELS} into {mnist.cache_dir()}",
+        f"{TEST_LABELS} 0.005/0.005 MB [####################] | 0m02s elapsed | 0.0023 MB/s | 0m00s left"]
+    assert "\r" not in log.getvalue() and capsys.readouterr().err == ""
+
+
+def test_a_download_with_progress_off_writes_nothing(splits, local_mirror, capsys):
+    load_mnist("test", progress=False)
+    assert sorted(os.listdir(mnist.cache_dir())) == sorted([TEST_IMAGES, TEST_LABELS])
+    assert capsys.readouterr().err == ""
+
+
+def test_a_download_shows_its_progress_on_stderr_by_default(splits, local_mirror, capsys):
+    load_mnist("test")
+    err = capsys.readouterr().err
+    assert f"{TEST_IMAGES} 1.6/1.6 MB [####################]" in err and err.count("scratchgen: downloading") == 2
 
 
 # ---- the IDX reader ----------------------------------------------------------------------------

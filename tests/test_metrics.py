@@ -1,9 +1,11 @@
 """Metrics: the Fréchet distance against closed forms, the classifier score, class histogram and
 KL to uniform on constructed probability tables, the toy mode-coverage metrics on constructed
-point sets, the classifier's code path (train, cache, load) on a tiny MNIST subset, and the
-per-model metric reports on real data."""
+point sets, the classifier's code path (train, cache, load) on a tiny MNIST subset with its
+progress and test accuracy, and the per-model metric reports on real data."""
+import io
 import math
 import pathlib
+import re
 
 import numpy as np
 import pytest
@@ -208,6 +210,72 @@ def test_classifier_training_is_deterministic_and_leaves_the_global_generator_al
     assert sg.get_rng_state() == before
     for (name, a), (_, b) in zip(first.network.state_dict().items(), second.network.state_dict().items()):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+
+
+# ---- the classifier's progress and test accuracy ------------------------------------------------
+def shown_counts(text, desc):
+    return [int(count) for count in re.findall(rf"^{desc} (\d+)/\d+ \[", text, re.MULTILINE)]
+
+
+def test_classifier_training_shows_its_progress_then_its_test_accuracy(mnist_from_shared_folder, clock, monkeypatch):
+    real_step = classifier_module.Adam.step
+
+    def slow_step(self):  # each training step takes 3 s
+        clock.advance(3.0)
+        return real_step(self)
+    monkeypatch.setattr(classifier_module.Adam, "step", slow_step)
+    log = io.StringIO()
+    trained = train_classifier(TINY, progress=log)  # 2 epochs of 10 steps
+    text = log.getvalue()
+    # a line after 5 s, then every 10% (2 steps) but at most one per 5 s: every other step
+    assert shown_counts(text, "classifier training") == [2, 4, 6, 8, 10, 12, 14, 16, 18, 20]
+    assert re.search(r"^classifier training 12/20 \[############........\] epoch 2/2 loss \d\.\d{4} \| "
+                     r"0m36s elapsed \| 0\.33 steps/s \| 0m24s left$", text, re.MULTILINE)
+    assert text.splitlines()[-1].startswith(
+        f"scratchgen: the classifier's test accuracy is {trained.test_accuracy:.2%} (400 MNIST test images; trained in")
+    assert "\r" not in text
+
+
+def test_the_classifiers_test_accuracy_is_reported_cached_and_reported_again(mnist_from_shared_folder, capsys):
+    log = io.StringIO()
+    trained = load_classifier(recipe=TINY, min_accuracy=0.0, progress=log)
+    path = classifier_cache_dir() / TINY.file_name()
+    assert log.getvalue().startswith(f"scratchgen: training the MNIST classifier for the metrics once ({TINY}); "
+                                     f"it is cached in {path}\n")
+    assert f"scratchgen: the classifier's test accuracy is {trained.test_accuracy:.2%} (400 MNIST" in log.getvalue()
+    assert sg.load(path)["test_accuracy"] == trained.test_accuracy
+
+    classifier_module._load_or_train.cache_clear()  # as a new process: from the file, with nothing to show
+    reloaded = load_classifier(recipe=TINY, min_accuracy=0.0)
+    assert type(reloaded.test_accuracy) is float and reloaded.test_accuracy == trained.test_accuracy
+    images = mnist.add_channel_dim(mnist.to_unit_range(mnist.load_mnist("test").images[:20]))
+    assert image_sample_metrics(images, reloaded)["classifier_test_accuracy"] == trained.test_accuracy
+    assert capsys.readouterr().err == ""
+
+
+def test_features_of_many_images_show_progress_in_a_log_on_a_terminal_or_nowhere(clock, capsys):
+    sg.manual_seed(0)
+    network = LeNet()
+    network.features.register_forward_pre_hook(lambda module, args: clock.advance(2.0))  # 2 s a batch
+    images = np.zeros((600, 1, 28, 28), np.float32)
+    log = io.StringIO()
+    features(network, images, batch_size=50, progress=log)
+    assert shown_counts(log.getvalue(), "LeNet features") == [150, 300, 450, 600]
+    assert log.getvalue().splitlines()[0] == ("LeNet features 150/600 [#####...............] | 0m06s elapsed | "
+                                              "25.0 images/s | 0m18s left")
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+    terminal = Terminal()
+    probabilities(network, images, batch_size=50, progress=terminal)
+    assert terminal.getvalue().startswith("\rLeNet features 50/600 [#") and terminal.getvalue().count("\r") == 12
+    assert terminal.getvalue().endswith("\033[K\n") and terminal.getvalue().count("\n") == 1
+
+    features(network, images, batch_size=50, progress=False)
+    assert capsys.readouterr().err == ""
+    features(network, images, batch_size=50)  # the default: stderr
+    assert shown_counts(capsys.readouterr().err, "LeNet features") == [150, 300, 450, 600]
 
 
 def test_classifier_inputs_are_checked():

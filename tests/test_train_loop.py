@@ -99,9 +99,9 @@ def test_settings_come_from_the_paper_the_dataset_kind_and_the_user():
 
 @pytest.mark.parametrize("overrides, message", [
     ({"lamda": 1.0}, "unknown setting 'lamda' for wgan-gp on 8gaussians; its settings: .*gp_lambda"),
-    ({"gp_lambda": "ten"}, "setting gp_lambda must be float, got 'ten'"),
-    ({"batch_size": 0}, "setting batch_size must be a positive integer, got 0"),
-    ({"steps": 2.5}, "setting steps must be int, got 2.5"),
+    ({"gp_lambda": "ten"}, "setting gp_lambda must be a finite number >= 0, got 'ten'"),
+    ({"batch_size": 0}, "setting batch_size must be an integer from 1 to 1048576, got 0"),
+    ({"steps": 2.5}, "setting steps must be an integer from 1 to 1000000000, got 2.5"),
 ])
 def test_bad_settings_are_refused_by_name(overrides, message):
     with pytest.raises(ValueError, match=message):

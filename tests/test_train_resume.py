@@ -128,3 +128,66 @@ def test_resume_needs_a_checkpoint_and_a_total_not_behind_it(tmp_path):
         path.unlink()
     with pytest.raises(FileNotFoundError, match="has no checkpoint"):
         train.resume(run.path, stream=io.StringIO())
+
+
+def test_resume_past_an_unreadable_newest_checkpoint_matches_a_straight_run(tmp_path):
+    """The newest checkpoint that loads is the one resumed from; the run then ends where a run
+    that never stopped ends, and the unreadable file is kept out of the rotation's way."""
+    overrides = dict(CASES[0][2], checkpoint_every=1, keep_checkpoints=2)
+    start("wgan-gp", "8gaussians", overrides, tmp_path / "straight", steps=5)
+    run, _ = start("wgan-gp", "8gaussians", overrides, tmp_path / "resumed", steps=3)
+    newest = run.checkpoints / "step_000003.npz"
+    newest.write_bytes(newest.read_bytes()[:-100])  # truncated
+    stream = io.StringIO()
+    _, outcome = train.resume(run.path, steps=5, stream=stream)
+    assert outcome == "finished"
+    notes = [line for line in stream.getvalue().splitlines() if line.startswith("scratchgen: skipped")]
+    assert len(notes) == 1 and "step_000003.npz" in notes[0] and "resuming from step_000002.npz" in notes[0]
+    assert_same_state(flat_state(tmp_path / "straight"), flat_state(run.path))
+    assert sorted(path.name for path in run.checkpoints.glob("*.npz")) == [
+        "step_000003.unreadable.npz", "step_000004.npz", "step_000005.npz"]
+
+
+def test_rotation_never_deletes_a_checkpoint_set_aside_as_unreadable(tmp_path):
+    run, _ = start("wgan-gp", "8gaussians", dict(CASES[0][2], checkpoint_every=1), tmp_path / "run", steps=2)
+    (run.checkpoints / "step_000002.npz").write_bytes(b"not a checkpoint")
+    train.resume(run.path, steps=6, stream=io.StringIO())  # from step 1; writes 2..6, keeps the newest 2
+    assert sorted(path.name for path in run.checkpoints.glob("*.npz")) == [
+        "step_000002.unreadable.npz", "step_000005.npz", "step_000006.npz"]
+    train.resume(run.path, steps=7, stream=io.StringIO())
+    assert (run.checkpoints / "step_000002.unreadable.npz").read_bytes() == b"not a checkpoint"
+
+
+def test_a_checkpoint_of_another_model_is_skipped_with_the_reason(tmp_path):
+    run, _ = start("wgan-gp", "8gaussians", dict(CASES[0][2], checkpoint_every=1), tmp_path / "run", steps=2)
+    other, _ = start("wgan-gp", "8gaussians", dict(CASES[0][2], hidden=[8]), tmp_path / "other", steps=1)
+    (run.checkpoints / "step_000002.npz").write_bytes((other.checkpoints / "step_000001.npz").read_bytes())
+    stream = io.StringIO()
+    train.resume(run.path, steps=3, stream=stream)
+    assert "skipped checkpoint step_000002.npz" in stream.getvalue() and "resuming from step_000001.npz" in \
+        stream.getvalue()
+
+
+def test_time_s_continues_from_the_checkpoint_resumed_from(tmp_path, monkeypatch):
+    """A Ctrl-C checkpoint at step 3 of a run that logs every 2 steps: the resumed run's times
+    count on from step 3's, which no metrics line recorded."""
+    name, dataset, overrides = CASES[0]
+    cls = model_class(name)
+    original_step = cls.train_step
+    calls = []
+
+    def slow_step_then_ctrl_c(model, batch):
+        import time
+        time.sleep(0.05)
+        losses = original_step(model, batch)
+        calls.append(1)
+        if len(calls) == 3:
+            signal.raise_signal(signal.SIGINT)
+        return losses
+    monkeypatch.setattr(cls, "train_step", slow_step_then_ctrl_c)
+    run, outcome = start(name, dataset, dict(overrides, log_every=2, checkpoint_every=10), tmp_path / "run", steps=6)
+    assert outcome == "interrupted"
+    monkeypatch.setattr(cls, "train_step", original_step)
+    train.resume(run.path, stream=io.StringIO())
+    times = {record["step"]: record["time_s"] for record in run.read_metrics()}
+    assert sorted(times) == [2, 4, 6] and times[4] >= 0.15 and times[6] >= times[4] >= times[2]

@@ -3,7 +3,9 @@ gradient of a broadcast input is summed back to the input's shape. The engine ca
 on every gradient whose shape differs from its input's, so no op undoes broadcasting itself.
 """
 from .. import backends
+from ..arguments import int_tuple
 from .function import Function
+from .tensor import Tensor
 
 
 class Expand(Function):
@@ -37,12 +39,25 @@ class SumTo(Function):
         return (expand(g, ctx.input_shape),)
 
 
+def _checked(input, shape, op):
+    """The Tensor `input` and `shape` as a tuple of ints, or an error naming op and argument."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: argument 'input' must be a Tensor, got {type(input).__name__}")
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"{op}: shape must be a tuple of ints, got {shape!r}")
+    return int_tuple(shape, len(shape), op, "shape", None)
+
+
 def expand(input, *shape):
     """Broadcast to `shape` (-1 keeps a dimension), as torch.Tensor.expand."""
-    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    shape = _checked(input, tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape,
+                     "expand")
     lead = len(shape) - input.ndim
     if lead < 0:
         raise ValueError(f"expand: target shape {shape} has fewer dimensions than input {input.shape}")
+    if any(n < -1 for n in shape) or -1 in shape[:lead]:
+        raise ValueError(f"expand: shape {shape} has a size below 0 (-1 keeps one of the input's dimensions, "
+                         "and only those)")
     shape = tuple(input.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
     for i, n in enumerate(input.shape):
         if n != 1 and n != shape[lead + i]:
@@ -52,5 +67,8 @@ def expand(input, *shape):
 
 def sum_to(input, shape):
     """Sum `input` down to `shape` (the inverse of broadcasting `shape` up to input.shape)."""
-    shape = tuple(shape)
+    shape = _checked(input, shape, "sum_to")
+    lead = input.ndim - len(shape)
+    if lead < 0 or any(n not in (1, input.shape[lead + i]) for i, n in enumerate(shape)):
+        raise ValueError(f"sum_to: shape {shape} does not broadcast to the input's shape {input.shape}")
     return input if input.shape == shape else SumTo.apply(input, shape=shape)

@@ -82,7 +82,11 @@ def _root_gradients(outputs, grad_outputs, caller):
                                    "created implicitly only for a scalar output, pass grad_outputs")
             g = ones_like(out)
         elif not isinstance(g, Tensor):
-            g = Tensor._wrap(out.backend.xp.asarray(g, dtype=out.dtype))
+            try:
+                g = Tensor._wrap(out.backend.xp.asarray(g, dtype=out.dtype))
+            except (TypeError, ValueError):
+                raise TypeError(f"{caller}: grad_outputs[{i}] (the gradient of output {i}) must be a Tensor "
+                                f"or an array of numbers, got {type(g).__name__} {g!r:.60}") from None
         if g.shape != out.shape:
             raise ValueError(f"{caller}: grad_outputs[{i}] has shape {g.shape} but output {i} "
                              f"has shape {out.shape}")

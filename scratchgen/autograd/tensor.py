@@ -11,6 +11,7 @@ import numbers
 import numpy
 
 from .. import backends
+from ..arguments import device_backend, dtype as dtype_argument, int_tuple, integer, number
 from ..hooks import RemovableHandle
 from ..random import default_generator
 from . import mode
@@ -25,7 +26,7 @@ class Tensor:
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
         if isinstance(data, Tensor):
             data = data.data
-        self.data = _to_array(data, dtype, device)
+        self.data = _to_array(data, dtype, device, "tensor")
         self.grad = None
         self.grad_fn = None
         self._counter = None  # the version counter, made on first use (see _version)
@@ -153,19 +154,30 @@ class Tensor:
         return RemovableHandle(hooks, hook)
 
     # ---- in-place (only outside the graph: optimizers, init, clipping) ----------------
-    def _modify(self, op_name, update):
+    def _modify(self, op_name, update, arg="value"):
         if mode.is_grad_enabled() and self.requires_grad:
             raise RuntimeError(
                 f"{op_name}: in-place operation on a tensor that requires grad "
                 f"({'a leaf' if self.is_leaf else 'part of a graph'}); wrap it in sg.no_grad() "
                 "or use the out-of-place op")
-        update(self.data)
+        try:
+            update(self.data)
+        except IndexError as error:  # only __setitem__ indexes
+            raise IndexError(f"{op_name}: index is invalid for a tensor of shape {self.shape}: {error}") from None
+        except (TypeError, ValueError) as error:  # NumPy's broadcasting or casting refused
+            kind = TypeError if isinstance(error, TypeError) else ValueError
+            raise kind(f"{op_name}: {arg} does not fit in place into a tensor of shape {self.shape} and "
+                       f"dtype {self.dtype}: {error}") from None
         self._version[0] += 1
         return self
 
-    def _other(self, value):
-        """A Tensor's or an array's data on this tensor's device (copy_ may cross devices)."""
+    def _other(self, value, op_name, arg):
+        """A Tensor's or an array's data on this tensor's device (copy_ may cross devices), or
+        a number."""
         value = value.data if isinstance(value, Tensor) else value
+        if not (hasattr(value, "dtype") and hasattr(value, "shape")) and not isinstance(value, numbers.Number):
+            raise TypeError(f"{op_name}: argument '{arg}' must be a Tensor, an array or a number, "
+                            f"got {type(value).__name__}")
         if hasattr(value, "dtype") and backends.get(value) is not self.backend:
             value = self.backend.from_host(backends.get(value).to_host(value))
         return value
@@ -174,42 +186,56 @@ class Tensor:
         return self._modify("zero_", lambda a: a.fill(0))
 
     def fill_(self, value):
+        value = self._other(value, "fill_", "value")
         return self._modify("fill_", lambda a: a.fill(value))
 
     def copy_(self, src):
-        return self._modify("copy_", lambda a: a.__setitem__(Ellipsis, self._other(src)))
+        src = self._other(src, "copy_", "src")
+        return self._modify("copy_", lambda a: a.__setitem__(Ellipsis, src), "src")
+
+    def _add_scaled(self, op_name, other, alpha):
+        o = self._other(other, op_name, "other")
+        alpha = number(alpha, op_name, "alpha")
+        return self._modify(op_name, lambda a: a.__iadd__(o if alpha == 1 else alpha * o), "other")
 
     def add_(self, other, alpha=1):
-        o = self._other(other)
-        return self._modify("add_", lambda a: a.__iadd__(o if alpha == 1 else alpha * o))
+        return self._add_scaled("add_", other, alpha)
 
     def sub_(self, other, alpha=1):
-        return self.add_(other, alpha=-alpha)
+        return self._add_scaled("sub_", other, -number(alpha, "sub_", "alpha"))
 
     def mul_(self, other):
-        o = self._other(other)
-        return self._modify("mul_", lambda a: a.__imul__(o))
+        o = self._other(other, "mul_", "other")
+        return self._modify("mul_", lambda a: a.__imul__(o), "other")
 
     def div_(self, other):
-        o = self._other(other)
-        return self._modify("div_", lambda a: a.__itruediv__(o))
+        o = self._other(other, "div_", "other")
+        return self._modify("div_", lambda a: a.__itruediv__(o), "other")
 
     def clamp_(self, min=None, max=None):
-        return self._modify("clamp_", lambda a: self.backend.xp.clip(a, min, max, out=a))
+        for arg, bound in (("min", min), ("max", max)):
+            if bound is not None:
+                number(bound, "clamp_", arg, what="a number or None")
+        return self._modify("clamp_", lambda a: self.backend.xp.clip(a, min, max, out=a), "min and max")
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
+        number(mean, "normal_", "mean")
+        number(std, "normal_", "std", 0)
         g = generator or default_generator
         return self._modify("normal_", lambda a: a.__setitem__(
             Ellipsis, g.normal(a.shape, a.dtype, self.device) * std + mean))
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
+        number(a, "uniform_", "a")
+        number(b, "uniform_", "b")
         g = generator or default_generator
         return self._modify("uniform_", lambda x: x.__setitem__(
             Ellipsis, g.uniform(x.shape, x.dtype, self.device) * (b - a) + a))
 
     def __setitem__(self, index, value):
         index = index_arrays(index, self.backend.xp)
-        self._modify("__setitem__", lambda a: a.__setitem__(index, self._other(value)))
+        value = self._other(value, "__setitem__", "value")
+        self._modify("__setitem__", lambda a: a.__setitem__(index, value))
 
 
 def index_arrays(index, xp):
@@ -226,15 +252,25 @@ def index_arrays(index, xp):
     return index
 
 
-def _to_array(data, dtype, device):
-    backend = backends.for_device(device) if device is not None else (
+def _to_array(data, dtype, device, op):
+    if dtype is not None:
+        dtype = dtype_argument(dtype, op)
+    backend = device_backend(device, op) if device is not None else (
         backends.get(data) if not isinstance(data, (list, tuple, numbers.Number)) else
         backends.for_device("cpu"))
     xp = backend.xp
-    if dtype is None and not hasattr(data, "dtype"):
-        probe = numpy.asarray(data)
-        dtype = float32 if probe.dtype.kind == "f" else (int64 if probe.dtype.kind in "iu" else None)
-    return xp.array(data.get() if hasattr(data, "get") and xp is numpy else data, dtype=dtype)
+    try:
+        if dtype is None and not hasattr(data, "dtype"):
+            probe = numpy.asarray(data)
+            dtype = float32 if probe.dtype.kind == "f" else (int64 if probe.dtype.kind in "iu" else None)
+        array = xp.array(data.get() if hasattr(data, "get") and xp is numpy else data, dtype=dtype)
+    except (TypeError, ValueError) as error:  # ragged lists, strings where numbers belong
+        kind = TypeError if isinstance(error, TypeError) else ValueError
+        raise kind(f"{op}: data cannot be made into an array of numbers: {error}") from None
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"{op}: data must hold numbers or bools, got a {type(data).__name__} that makes an "
+                        f"array of dtype {array.dtype}")
+    return array
 
 
 # ---- factories (torch names and signatures) ----------------------------------------------
@@ -242,6 +278,10 @@ def as_tensor(data, dtype=None, device=None):
     """`data` as a Tensor, sharing its memory where it can (torch.as_tensor): a Tensor as it
     is, a NumPy or CuPy array wrapped without a copy, anything else (lists, numbers) copied.
     A dtype or device other than the data's makes a converted copy."""
+    if dtype is not None:
+        dtype_argument(dtype, "as_tensor")
+    if device is not None:
+        device_backend(device, "as_tensor")
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype)
     if isinstance(data, numpy.ndarray) or hasattr(data, "__cuda_array_interface__"):
@@ -249,7 +289,7 @@ def as_tensor(data, dtype=None, device=None):
         if (dtype is None or numpy.dtype(dtype) == data.dtype) and device in (None, wrapped.device):
             return wrapped
         return wrapped.to(device=device, dtype=dtype)
-    return Tensor(data, dtype=dtype, device=device)
+    return Tensor._wrap(_to_array(data, dtype, device, "as_tensor"))
 
 
 def tensor(data, dtype=None, requires_grad=False, device=None):
@@ -258,91 +298,128 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
-def _shape(size):
-    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+def _shape(size, op):
+    """The sizes given as ints or as one tuple/list of ints, checked."""
+    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    return int_tuple(size, len(size), op, "size", 0)
 
 
-def _filled(fill, size, dtype, requires_grad, device):
-    xp = backends.for_device(device or "cpu").xp
-    return Tensor._wrap(xp.full(_shape(size), fill, dtype=dtype or float32)).requires_grad_(requires_grad)
+def _place(device, dtype, op, default=float32):
+    """The backend of `device` (default cpu) and the dtype (default `default`), checked."""
+    return device_backend(device or "cpu", op), default if dtype is None else dtype_argument(dtype, op)
+
+
+def _filled(fill, size, dtype, requires_grad, device, op):
+    backend, dtype = _place(device, dtype, op)
+    shape = _shape(size, op)
+    number(fill, op, "fill_value")
+    return Tensor._wrap(backend.xp.full(shape, fill, dtype=dtype)).requires_grad_(requires_grad)
 
 
 def zeros(*size, dtype=None, requires_grad=False, device=None):
-    return _filled(0, size, dtype, requires_grad, device)
+    return _filled(0, size, dtype, requires_grad, device, "zeros")
 
 
 def ones(*size, dtype=None, requires_grad=False, device=None):
-    return _filled(1, size, dtype, requires_grad, device)
+    return _filled(1, size, dtype, requires_grad, device, "ones")
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
-    return _filled(fill_value, (size,), dtype, requires_grad, device)
+    return _filled(fill_value, (size,), dtype, requires_grad, device, "full")
 
 
 def empty(*size, dtype=None, requires_grad=False, device=None):
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad, device=device)
+    return _filled(0, size, dtype, requires_grad, device, "empty")
+
+
+def _like(t, op):
+    """The tensor whose shape, dtype and device a *_like factory copies."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: argument 't' must be a Tensor, got {type(t).__name__}")
+    return t
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
-    return zeros(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=t.device)
+    t = _like(t, "zeros_like")
+    return _filled(0, t.shape, dtype or t.dtype, requires_grad, t.device, "zeros_like")
 
 
 def ones_like(t, dtype=None, requires_grad=False):
-    return ones(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=t.device)
+    t = _like(t, "ones_like")
+    return _filled(1, t.shape, dtype or t.dtype, requires_grad, t.device, "ones_like")
 
 
 def full_like(t, fill_value, dtype=None, requires_grad=False):
-    return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad, device=t.device)
+    t = _like(t, "full_like")
+    return _filled(fill_value, t.shape, dtype or t.dtype, requires_grad, t.device, "full_like")
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
-    xp = backends.for_device(device or "cpu").xp
-    return Tensor._wrap(xp.eye(n, m, dtype=dtype or float32)).requires_grad_(requires_grad)
+    backend, dtype = _place(device, dtype, "eye")
+    n = integer(n, "eye", "n", 0)
+    m = None if m is None else integer(m, "eye", "m", 0)
+    return Tensor._wrap(backend.xp.eye(n, m, dtype=dtype)).requires_grad_(requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
-    xp = backends.for_device(device or "cpu").xp
     start, end = (0, start) if end is None else (start, end)
-    if dtype is None:
-        floats = any(isinstance(v, float) for v in (start, end, step))
-        dtype = float32 if floats else int64
-    return Tensor._wrap(xp.arange(start, end, step, dtype=dtype)).requires_grad_(requires_grad)
+    for arg, value in (("start", start), ("end", end), ("step", step)):
+        number(value, "arange", arg)
+    if step == 0:
+        raise ValueError("arange: step must be non-zero, got 0")
+    floats = any(isinstance(v, float) for v in (start, end, step))
+    backend, dtype = _place(device, dtype, "arange", float32 if floats else int64)
+    return Tensor._wrap(backend.xp.arange(start, end, step, dtype=dtype)).requires_grad_(requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
-    xp = backends.for_device(device or "cpu").xp
-    return Tensor._wrap(xp.linspace(start, end, steps, dtype=dtype or float32)).requires_grad_(requires_grad)
+    backend, dtype = _place(device, dtype, "linspace")
+    number(start, "linspace", "start")
+    number(end, "linspace", "end")
+    steps = integer(steps, "linspace", "steps", 0)
+    return Tensor._wrap(backend.xp.linspace(start, end, steps, dtype=dtype)).requires_grad_(requires_grad)
 
 
-def _random(kind, size, dtype, requires_grad, device, generator):
+def _random(kind, size, dtype, requires_grad, device, generator, op):
     g = generator or default_generator
-    data = getattr(g, kind)(_shape(size), dtype or float32, device or "cpu")
+    _, dtype = _place(device, dtype, op)
+    data = getattr(g, kind)(_shape(size, op), dtype, device or "cpu")
     return Tensor._wrap(data).requires_grad_(requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False, device=None, generator=None):
     """Standard normal samples from `generator` (default: the global one, see manual_seed)."""
-    return _random("normal", size, dtype, requires_grad, device, generator)
+    return _random("normal", size, dtype, requires_grad, device, generator, "randn")
 
 
 def rand(*size, dtype=None, requires_grad=False, device=None, generator=None):
     """Uniform samples on [0, 1)."""
-    return _random("uniform", size, dtype, requires_grad, device, generator)
+    return _random("uniform", size, dtype, requires_grad, device, generator, "rand")
 
 
 def randn_like(t, dtype=None, generator=None):
-    return randn(*t.shape, dtype=dtype or t.dtype, device=t.device, generator=generator)
+    t = _like(t, "randn_like")
+    return _random("normal", t.shape, dtype or t.dtype, False, t.device, generator, "randn_like")
 
 
 def rand_like(t, dtype=None, generator=None):
-    return rand(*t.shape, dtype=dtype or t.dtype, device=t.device, generator=generator)
+    t = _like(t, "rand_like")
+    return _random("uniform", t.shape, dtype or t.dtype, False, t.device, generator, "rand_like")
 
 
 def randint(low, high, size, dtype=None, device=None, generator=None):
     g = generator or default_generator
-    return Tensor._wrap(g.integers(low, high, tuple(size), dtype or int64, device or "cpu"))
+    low, high = integer(low, "randint", "low"), integer(high, "randint", "high")
+    if high <= low:
+        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint: size must be a tuple of ints, got {size!r}")
+    _, dtype = _place(device, dtype, "randint", int64)
+    return Tensor._wrap(g.integers(low, high, _shape(size, "randint"), dtype, device or "cpu"))
 
 
 def randperm(n, device=None, generator=None):
     g = generator or default_generator
+    n = integer(n, "randperm", "n", 0)
+    device_backend(device or "cpu", "randperm")
     return Tensor._wrap(g.permutation(n, device or "cpu"))

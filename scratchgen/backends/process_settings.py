@@ -14,6 +14,10 @@ leave the process as it was. Both settings change only speed, never a result:
   M_TRIM_THRESHOLD so the heap is not trimmed): by default it hands large blocks back to
   the OS, so the next array of that size takes a page fault on each of its 4 KiB pages,
   about 5 ms of a DCGAN conv2d step with its 12.8 MB columns. No-op off glibc.
+
+And one setting made when scratchgen's thread count is set (threads.py: a training run sizes
+it to the cores other processes leave free): OpenBLAS's thread count follows it, through
+threadpoolctl.
 """
 import ctypes
 import os
@@ -48,3 +52,20 @@ def _keep_freed_memory_mapped():
         return
     libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+
+
+def limit_blas_threads(n):
+    """OpenBLAS's threads (NumPy's BLAS) set to n, unless SCRATCHGEN_PROCESS_SETTINGS=0."""
+    if enabled():
+        _blas_controller().limit(limits=n, user_api="blas")
+
+
+def _blas_controller():
+    global _controller
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController  # after NumPy has loaded its BLAS
+        _controller = ThreadpoolController()
+    return _controller
+
+
+_controller = None

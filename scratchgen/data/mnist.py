@@ -10,6 +10,8 @@ subfolder, so a folder of several datasets works too):
 
 A file found nowhere is downloaded into the cache folder (when `download=True`), checked,
 and only then renamed into place, so a failed or interrupted download leaves nothing behind.
+A download shows its progress (scratchgen.progress: a bar on a terminal, lines in a log; the
+`progress` argument of load_mnist is None for the current default, stderr, or True, False, a stream).
 Every file is checked against the md5 of its DECOMPRESSED contents: mirrors gzip the same
 bytes with different headers, so the .gz files themselves differ.
 """
@@ -18,13 +20,13 @@ import hashlib
 import http.client
 import os
 import pathlib
-import sys
 import urllib.request
 from typing import NamedTuple
 
 import numpy
 
 from .. import as_tensor
+from ..progress import ProgressBar, note, progress_to
 from ..serialization import write_atomically
 from . import idx
 from .loader import generator_from_global_seed
@@ -39,6 +41,7 @@ MD5 = {"train-images-idx3-ubyte.gz": "6bbc9ace898e44ae57da46a324031adb",
 MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
            "https://storage.googleapis.com/cvdf-datasets/mnist/")
 DOWNLOAD_TIMEOUT_S = 60
+DOWNLOAD_CHUNK = 1 << 16  # bytes read at a time, for the progress bar
 _ALL_FILES = ", ".join(name for pair in FILES.values() for name in pair)
 
 
@@ -49,12 +52,14 @@ class MNIST(NamedTuple):
     labels: numpy.ndarray  # (N,) int64, the digit 0-9
 
 
-def load_mnist(split="train", data_dir=None, download=True):
-    """The "train" (60,000 images) or "test" (10,000 images) split, as `MNIST(images, labels)`."""
+def load_mnist(split="train", data_dir=None, download=True, progress=None):
+    """The "train" (60,000 images) or "test" (10,000 images) split, as `MNIST(images, labels)`.
+    A download shows its progress where `progress` says (None: the current default, stderr)."""
     if split not in FILES:
         raise ValueError(f"load_mnist: split must be 'train' or 'test', got {split!r}")
-    images_file, labels_file = (_FileVersion.of(name, find_mnist_file(name, data_dir, download))
-                                for name in FILES[split])
+    with progress_to(progress):
+        images_file, labels_file = [_FileVersion.of(name, find_mnist_file(name, data_dir, download))
+                                    for name in FILES[split]]
     return _decode_split(images_file, labels_file)
 
 
@@ -68,16 +73,16 @@ def cache_dir():
 def search_folders(data_dir=None):
     """[(folder, what it is)] in lookup order: data_dir and $SCRATCHGEN_DATA (each also with its
     mnist/ subfolder), then the cache folder."""
-    roots = [] if data_dir is None else [(pathlib.Path(data_dir), "data_dir")]
+    roots = [] if data_dir is None else [(pathlib.Path(data_dir).expanduser(), "data_dir")]
     if os.environ.get(ENV_VAR):
-        roots.append((pathlib.Path(os.environ[ENV_VAR]), f"${ENV_VAR}"))
+        roots.append((pathlib.Path(os.environ[ENV_VAR]).expanduser(), f"${ENV_VAR}"))
     folders = [(folder, what) for root, what in roots for folder in (root, root / "mnist")]
     return folders + [(cache_dir(), "cache")]
 
 
-def find_mnist_file(name, data_dir=None, download=True):
+def find_mnist_file(name, data_dir=None, download=True, progress=None):
     """The path of MNIST file `name`: the first of `search_folders(data_dir)` that holds it, or
-    a fresh download into `cache_dir()`."""
+    a fresh download into `cache_dir()` (showing its progress where `progress` says)."""
     folders = search_folders(data_dir)
     for folder, _ in folders:
         if (folder / name).is_file():
@@ -87,7 +92,8 @@ def find_mnist_file(name, data_dir=None, download=True):
         outcome = "download=False, so it was not downloaded"
     else:
         try:
-            return _download(name, cache_dir())
+            with progress_to(progress):
+                return _download(name, cache_dir())
         except _DownloadFailed as failure:
             outcome = f"downloading it failed: {failure}"
     raise FileNotFoundError(
@@ -106,10 +112,10 @@ def _download(name, folder):
     failures = []
     for mirror in MIRRORS:
         url = mirror + name
-        print(f"scratchgen: downloading {url} into {folder}", file=sys.stderr)
+        note(f"downloading {url} into {folder}")
         try:
             with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-                compressed = response.read()
+                compressed = _read_with_progress(response, name)
         except (OSError, http.client.HTTPException) as error:  # URLError and timeouts are OSErrors
             failures.append(f"{url}: {error}")
             continue
@@ -122,6 +128,24 @@ def _download(name, folder):
         write_atomically(folder / name, lambda file: file.write(compressed))
         return folder / name
     raise _DownloadFailed("; ".join(failures))
+
+
+def _read_with_progress(response, name):
+    """The whole body of `response`, read a chunk at a time under a progress bar (its total from
+    the Content-Length header, when the server sends one)."""
+    headers = getattr(response, "headers", None)
+    length = headers.get("Content-Length") if headers is not None else None
+    total = int(length) if length is not None and length.isdigit() else None
+    chunks, received = [], 0
+    with ProgressBar(total, name, unit="MB", scale=1e6) as bar:
+        while True:
+            chunk = response.read(DOWNLOAD_CHUNK)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            received += len(chunk)
+            bar.update(received)
+    return b"".join(chunks)
 
 
 # ---- decoding, once per process --------------------------------------------------------------

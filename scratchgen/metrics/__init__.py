@@ -1,8 +1,11 @@
 """Sample-quality metrics: an MNIST classifier trained with scratchgen (cached), FID on its
 penultimate features, the classifier-based Inception score, the class histogram and its KL to
-uniform; mode coverage on the 2-D toys. Plain functions on NumPy arrays or Tensors.
+uniform; mode coverage on the 2-D toys. Plain functions on NumPy arrays or Tensors. Those that can take
+long (training the classifier, features of many images) show progress (scratchgen.progress) and
+take a `progress` argument: None (the current default, stderr), True, False or a stream.
 
-    image_sample_metrics(model.sample(10_000))          # {"fid_lenet", "classifier_score", "kl_to_uniform", ...}
+    image_sample_metrics(model.sample(10_000))          # {"fid_lenet", "classifier_score", "kl_to_uniform", ...,
+                                                        #  "classifier_test_accuracy"}
     toy_sample_metrics(model.sample(2500), "8gaussians")  # {"modes_covered", "high_quality_fraction", ...}
 """
 from .classifier import (LeNet, Recipe, TrainedClassifier, classifier_cache_dir, features,

@@ -2,18 +2,21 @@
 itself, once, from a fixed seed, and cached as an .npz (sg.save) in the user's cache folder.
 
     trained = load_classifier()                  # trains on first use (a few minutes), then loads
+    trained.test_accuracy                        # measured on the test split when it was trained
     features(trained.network, images)            # (N, 500) penultimate features, for FID
     probabilities(trained.network, images)       # (N, 10) p(y|x), for the classifier score
 
 Images are (N, 1, 28, 28) floats in [0, 1] (also (N, 28, 28) or (N, 784)), as models' `sample`
 returns them. MNIST comes from scratchgen.data.load_mnist, so it is looked up (data_dir, then
 $SCRATCHGEN_DATA, then the cache folder) and downloaded as for training.
+
+The training, the features of many images and a download show progress (scratchgen.progress):
+each function's `progress` argument is None (the current default: stderr), True, False or a stream.
 """
 import dataclasses
 import functools
 import math
 import pathlib
-import sys
 import time
 from typing import NamedTuple
 
@@ -27,6 +30,7 @@ from ..functional import cross_entropy, softmax
 from ..nn.conv import Conv2d
 from ..nn.pooling import MaxPool2d
 from ..optim import Adam
+from ..progress import ProgressBar, format_duration, note, progress_to
 from ..serialization import load, save
 from .fid import feature_statistics
 from .inputs import as_mnist_images
@@ -81,44 +85,52 @@ class TrainedClassifier(NamedTuple):
     recipe: Recipe
 
 
-def train_classifier(recipe=Recipe(), data_dir=None, log=None):
-    """Train a LeNet by `recipe` on MNIST and measure it on the test split. `log`, if given, is
-    called with a line of progress after each epoch."""
-    start = time.perf_counter()
-    train_images, train_labels = _mnist("train", recipe.train_size, data_dir)
-    network = _initialised_lenet(recipe.seed)
-    optimizer = Adam(network.parameters(), lr=recipe.lr)
-    loader = DataLoader((train_images, train_labels), batch_size=recipe.batch_size, shuffle=True,
-                        generator=Generator(recipe.seed))
-    total_steps, step = recipe.epochs * len(loader), 0
-    for epoch in range(recipe.epochs):
-        network.train()
-        for images, labels in loader:
-            # cosine decay to 0 over the run (Loshchilov & Hutter 2017, SGDR without restarts)
-            optimizer.param_groups[0]["lr"] = recipe.lr * 0.5 * (1 + math.cos(math.pi * step / total_steps))
-            loss = cross_entropy(network(images), labels)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            step += 1
-        if log is not None:
-            log(f"epoch {epoch + 1}/{recipe.epochs}: last batch loss {loss.item():.4f}, "
-                f"{time.perf_counter() - start:.0f} s")
-    test_images, test_labels = _mnist("test", recipe.test_size, data_dir)
-    test_features, test_probabilities = features_and_probabilities(network, test_images)
-    predictions = test_probabilities.argmax(axis=1)
-    mean, cov = feature_statistics(test_features)
-    return TrainedClassifier(network, float((predictions == test_labels).mean()), mean, cov,
-                             time.perf_counter() - start, recipe)
+def train_classifier(recipe=Recipe(), data_dir=None, progress=None):
+    """Train a LeNet by `recipe` on MNIST and measure it on the test split. Shows the training's
+    progress (steps, epoch, loss) and then the test accuracy where `progress` says (None: the
+    current default, stderr; False: nothing; True; or a stream)."""
+    with progress_to(progress):
+        start = time.perf_counter()
+        train_images, train_labels = _mnist("train", recipe.train_size, data_dir)
+        network = _initialised_lenet(recipe.seed)
+        optimizer = Adam(network.parameters(), lr=recipe.lr)
+        loader = DataLoader((train_images, train_labels), batch_size=recipe.batch_size, shuffle=True,
+                            generator=Generator(recipe.seed))
+        total_steps, step = recipe.epochs * len(loader), 0
+        with ProgressBar(total_steps, "classifier training", unit="steps") as bar:
+            for epoch in range(recipe.epochs):
+                network.train()
+                for images, labels in loader:
+                    # cosine decay to 0 over the run (Loshchilov & Hutter 2017, SGDR without restarts)
+                    optimizer.param_groups[0]["lr"] = recipe.lr * 0.5 * (1 + math.cos(math.pi * step / total_steps))
+                    loss = cross_entropy(network(images), labels)
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+                    step += 1
+                    if bar.enabled:  # loss.item() only when it may be shown
+                        bar.update(step, f"epoch {epoch + 1}/{recipe.epochs} loss {loss.item():.4f}")
+        test_images, test_labels = _mnist("test", recipe.test_size, data_dir)
+        test_features, test_probabilities = features_and_probabilities(network, test_images)
+        predictions = test_probabilities.argmax(axis=1)
+        accuracy = float((predictions == test_labels).mean())
+        mean, cov = feature_statistics(test_features)
+        seconds = time.perf_counter() - start
+        note(f"the classifier's test accuracy is {accuracy:.2%} ({len(test_labels)} MNIST test images; "
+             f"trained in {format_duration(seconds)})")
+    return TrainedClassifier(network, accuracy, mean, cov, seconds, recipe)
 
 
-def load_classifier(data_dir=None, recipe=Recipe(), cache_folder=None, min_accuracy=MIN_TEST_ACCURACY):
+def load_classifier(data_dir=None, recipe=Recipe(), cache_folder=None, min_accuracy=MIN_TEST_ACCURACY,
+                    progress=None):
     """The classifier trained by `recipe`, from the cache (`cache_folder`, default
-    <cache>/scratchgen/classifiers) or, the first time, trained and saved there. Loaded once per
+    <cache>/scratchgen/classifiers) or, the first time, trained (showing its progress and test
+    accuracy where `progress` says) and saved there with its test accuracy. Loaded once per
     process. Raises if its test accuracy is below `min_accuracy` (the metrics assume a classifier
     that is right on at least 99% of real digits)."""
     folder = classifier_cache_dir() if cache_folder is None else cache_folder
-    trained = _load_or_train(str(folder), recipe, data_dir)
+    with progress_to(progress):
+        trained = _load_or_train(str(folder), recipe, data_dir)
     if trained.test_accuracy < min_accuracy:
         raise RuntimeError(f"load_classifier: the classifier in {folder} has test accuracy "
                            f"{trained.test_accuracy:.4f}, below the required {min_accuracy}; delete "
@@ -131,30 +143,33 @@ def classifier_cache_dir():
     return cache_dir().parent / "classifiers"
 
 
-def features(network, images, batch_size=500):
-    """The penultimate (500-d) features of `images`, (N, 500) float32 NumPy."""
-    return _features(network, images, batch_size, "features")
+def features(network, images, batch_size=500, progress=None):
+    """The penultimate (500-d) features of `images`, (N, 500) float32 NumPy. Shows progress where
+    `progress` says (None: the current default, stderr; False: nothing; True; or a stream)."""
+    return _features(network, images, batch_size, "features", progress)
 
 
-def probabilities(network, images, batch_size=500):
+def probabilities(network, images, batch_size=500, progress=None):
     """p(y|x) = softmax of the logits of `images`, (N, 10) float32 NumPy."""
-    return features_and_probabilities(network, images, batch_size, "probabilities")[1]
+    return features_and_probabilities(network, images, batch_size, "probabilities", progress)[1]
 
 
-def features_and_probabilities(network, images, batch_size=500, name="features_and_probabilities"):
+def features_and_probabilities(network, images, batch_size=500, name="features_and_probabilities", progress=None):
     """(features (N, 500), p(y|x) (N, 10)) of `images` from one pass through the network."""
-    feature_rows = _features(network, images, batch_size, name)
+    feature_rows = _features(network, images, batch_size, name, progress)
     with no_grad():
         rows = softmax(network.classifier(as_tensor(feature_rows)), 1).numpy()
     return feature_rows, rows
 
 
-def _features(network, images, batch_size, name):
+def _features(network, images, batch_size, name, progress):
     images = as_mnist_images(images, name)
     network.eval()
-    with no_grad():
-        outputs = [network.features(as_tensor(images[i:i + batch_size])).numpy()
-                   for i in range(0, len(images), batch_size)]
+    outputs = []
+    with no_grad(), ProgressBar(len(images), "LeNet features", unit="images", progress=progress) as bar:
+        for i in range(0, len(images), batch_size):
+            outputs.append(network.features(as_tensor(images[i:i + batch_size])).numpy())
+            bar.update(i + len(outputs[-1]))
     return numpy.concatenate(outputs)
 
 
@@ -163,9 +178,8 @@ def _load_or_train(folder, recipe, data_dir):
     path = pathlib.Path(folder) / recipe.file_name()
     if path.is_file():
         return _from_saved(load(path), recipe)
-    print(f"scratchgen: training the MNIST classifier for the metrics once ({recipe}); it is cached in {path}",
-          file=sys.stderr)
-    trained = train_classifier(recipe, data_dir, log=lambda line: print(f"scratchgen: {line}", file=sys.stderr))
+    note(f"training the MNIST classifier for the metrics once ({recipe}); it is cached in {path}")
+    trained = train_classifier(recipe, data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     save({"network": trained.network.state_dict(), "test_accuracy": trained.test_accuracy,
           "test_feature_mean": trained.test_feature_mean, "test_feature_cov": trained.test_feature_cov,
@@ -177,8 +191,8 @@ def _from_saved(saved, recipe):
     network = _initialised_lenet(recipe.seed)  # its weights are then overwritten
     network.load_state_dict(saved["network"])
     network.eval()
-    return TrainedClassifier(network, saved["test_accuracy"], saved["test_feature_mean"], saved["test_feature_cov"],
-                             saved["training_seconds"], recipe)
+    return TrainedClassifier(network, float(saved["test_accuracy"]), saved["test_feature_mean"],
+                             saved["test_feature_cov"], saved["training_seconds"], recipe)
 
 
 def _initialised_lenet(seed):

@@ -29,6 +29,8 @@ class GenerativeModel(abc.ABC):
     datasets = ()           # the datasets it trains on; the first is the default
     defaults = {}           # settings for every dataset (from the paper), overridable from the CLI
     dataset_defaults = {}   # {"toy": {...}, "mnist": {...}}: settings that differ between 2-D toys and images
+    settings = {}           # {key: settings.Setting} for every key of defaults and dataset_defaults
+    setting_requirements = ()  # ((test(settings) -> bool, message), ...): what holds between settings
     image_layout = "flat"   # MNIST batches as (N, 784) ("flat") or (N, 1, 28, 28) ("chw")
     batches_per_step = 1    # one train_step gets this many batches stacked (a critic step per batch)
 

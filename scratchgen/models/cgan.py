@@ -29,6 +29,7 @@ from ..functional import cat, one_hot
 from .adversarial import AdversarialModel
 from .dcgan import DCGAN, SeededDropout, dcgan_discriminator, dcgan_generator
 from .gan import GANLosses
+from .settings import declare
 
 NUM_CLASSES = 10
 
@@ -131,6 +132,7 @@ class CGAN(Conditional, GANLosses, AdversarialModel):
     defaults = dict(z_dim=100, width=64, lr=2e-4, betas=[0.5, 0.999])
     # Sec. 4.1: mini-batches of 100
     dataset_defaults = {"mnist": dict(batch_size=100, steps=20000, pixels="tanh")}
+    settings = declare("z_dim", "width", "lr", "betas", "batch_size", "steps", "pixels")
 
     def build_generator(self):
         return nn.Sequential(

@@ -27,6 +27,7 @@ from ..nn.normalization import BatchNorm1d, BatchNorm2d
 from ..nn.pooling import Upsample
 from .adversarial import AdversarialModel
 from .gan import GANLosses
+from .settings import MAX_WIDTH, Setting, declare
 
 
 # ---- layers and initialisation ------------------------------------------------------------------
@@ -100,6 +101,7 @@ class DCGAN(GANLosses, AdversarialModel):
     # Sec. 4: Adam(2e-4, beta1 = 0.5), mini-batches of 128; beta2 is Adam's default
     defaults = dict(z_dim=100, width=64, lr=2e-4, betas=[0.5, 0.999])
     dataset_defaults = {"mnist": dict(batch_size=128, steps=5000, pixels="tanh")}
+    settings = declare("z_dim", "width", "lr", "betas", "batch_size", "steps", "pixels")
 
     def __init__(self, config):
         self.width = config["width"]
@@ -128,6 +130,9 @@ class DCGANUpsample(DCGAN):
     paper = ("Radford, Metz & Chintala 2015 (DCGAN), with Upsample + Conv in G (Odena, Dumoulin & Olah 2016, "
              "Deconvolution and Checkerboard Artifacts)")
     dropout = 0.25
+    # D's channels are width // 4 * (1, 2, 4, 8): width must be a multiple of 4
+    settings = dict(DCGAN.settings, width=Setting(int, "channels: G's 2 width then width; D's width/4, /2, 1, 2x",
+                                                  at_least=4, at_most=MAX_WIDTH, multiple_of=4))
 
     def build_generator(self):
         channels, start = _check_image_shape(self.data_shape, "DCGANUpsample")

@@ -20,6 +20,7 @@ from .. import functional as F
 from .. import ones_like, zeros_like
 from .adversarial import AdversarialModel
 from .mlp import MLP_GAN_SHAPES, MLPPlayers
+from .settings import MAX_CRITIC_STEPS, Setting, declare
 
 G_LOSSES = ("non-saturating", "minimax")
 
@@ -63,6 +64,12 @@ class GAN(GANLosses, MLPPlayers, AdversarialModel):
         "toy": dict(MLP_GAN_SHAPES["toy"], batch_size=256, lr=1e-4, steps=2000),
         "mnist": dict(MLP_GAN_SHAPES["mnist"], batch_size=100, lr=2e-4, steps=20000, pixels="tanh"),
     }
+    settings = declare(
+        "betas", "hidden", "z_dim", "batch_size", "lr", "steps", "pixels",
+        k=Setting(int, "discriminator updates per generator update (Algorithm 1's k)", at_least=1,
+                  at_most=MAX_CRITIC_STEPS),
+        g_loss=Setting(str, "G's loss: non-saturating -log D(G(z)) (Sec. 3) or minimax log(1 - D(G(z)))",
+                       choices=G_LOSSES))
 
     def __init__(self, config):
         if config["g_loss"] not in G_LOSSES:

@@ -17,8 +17,10 @@ import math
 from .. import functional as F
 from .. import nn, optim
 from .. import no_grad, randn
+from ..progress import ProgressBar, progress_to
 from .base import GenerativeModel
 from .mlp import mlp
+from .settings import Setting, declare
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 LOG_2PI = math.log(2 * math.pi)
@@ -46,6 +48,14 @@ class VAE(GenerativeModel):
     datasets = ("mnist",)
     defaults = dict(hidden=[200, 200], z_dim=50, likelihood="bernoulli", batch_size=100, lr=1e-3, adam_eps=1e-4)
     dataset_defaults = {"mnist": dict(pixels="dynamic-binary", steps=60000)}
+    settings = declare(
+        "hidden", "z_dim", "batch_size", "lr", "pixels", "steps",
+        likelihood=Setting(str, "p(x|z): bernoulli (binary pixels) or gaussian (a mean and a variance per pixel)",
+                           choices=LIKELIHOODS),
+        adam_eps=Setting(float, "Adam's epsilon", above=0))
+    setting_requirements = (
+        (lambda settings: settings["likelihood"] != "bernoulli" or settings["pixels"] != "tanh",
+         "likelihood 'bernoulli' needs pixels in [0, 1] (unit, fixed-binary or dynamic-binary), got pixels 'tanh'"),)
 
     def __init__(self, config):
         if config["likelihood"] not in LIKELIHOODS:
@@ -108,10 +118,11 @@ class VAE(GenerativeModel):
         return output.chunk(2, dim=-1)[0]
 
     # ---- evaluation -----------------------------------------------------------------------
-    def importance_weighted_bound(self, x, k, generator, max_rows=20000):
+    def importance_weighted_bound(self, x, k, generator, max_rows=20000, on_samples=None):
         """log (1/k) sum_i p(x, z_i) / q(z_i|x) for each row of x (IWAE Eq. 8), with the k
         samples drawn in chunks of at most `max_rows` decoder rows so it fits in memory; the
-        average is a logsumexp of the log-weights, so nothing under- or overflows."""
+        average is a logsumexp of the log-weights, so nothing under- or overflows.
+        `on_samples(n)`, if given, is called after each chunk with the n of k samples done."""
         mean, log_var = self.encode(x)
         samples_per_chunk = max(1, max_rows // len(x))
         log_weights = []
@@ -121,15 +132,24 @@ class VAE(GenerativeModel):
             z = mean + (0.5 * log_var).exp() * epsilon  # (s, batch, z_dim)
             # log w = log p(x|z) + log p(z) - log q(z|x), shape (s, batch)
             log_weights.append(self.log_likelihood(x, z) + log_standard_normal(z) - log_normal(z, mean, log_var))
+            if on_samples is not None:
+                on_samples(start + s)
         return F.cat(log_weights, 0).logsumexp(0) - math.log(k)
 
-    def test_metrics(self, x, k, generator, batch_size=100):
-        """{"test_elbo", "test_nll_iwae"} in nats per example, averaged over the rows of x."""
+    def test_metrics(self, x, k, generator, batch_size=100, progress=None):
+        """{"test_elbo", "test_nll_iwae"} in nats per example, averaged over the rows of x. The
+        importance sampling shows its progress in test images where `progress` says (None: the
+        current default, stderr; False: nothing; True; or a stream)."""
         elbos, bounds = [], []
-        with self.evaluating(), no_grad():
+        with self.evaluating(), no_grad(), progress_to(progress), \
+                ProgressBar(len(x), f"test NLL (IWAE, k={k})", unit="images") as bar:
             for start in range(0, len(x), batch_size):
                 rows = x[start:start + batch_size].flatten(1)
                 elbos.append(self.elbo(rows, generator)[0].sum().item())
-                bounds.append(self.importance_weighted_bound(rows, k, generator).sum().item())
+                size = len(rows)
+
+                def samples_done(n, start=start, size=size):  # the bar counts images, a fraction at a time
+                    bar.update(start + size * n / k)
+                bounds.append(self.importance_weighted_bound(rows, k, generator, on_samples=samples_done).sum().item())
         return {"test_elbo": sum(elbos) / len(x), "test_nll_iwae": -sum(bounds) / len(x), "k": k,
                 "n_test": len(x)}

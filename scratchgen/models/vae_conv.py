@@ -13,6 +13,7 @@ starts by restoring the image shape and the decoder ends by flattening its outpu
 """
 from .. import nn
 from ..nn.conv import Conv2d, ConvTranspose2d
+from .settings import COMMON
 from .vae import VAE
 
 
@@ -21,6 +22,7 @@ class ConvVAE(VAE):
     paper = "Kingma & Welling 2013, Auto-Encoding Variational Bayes, with a convolutional encoder and decoder"
     image_layout = "chw"
     defaults = dict({key: value for key, value in VAE.defaults.items() if key != "hidden"}, width=32)
+    settings = dict({key: value for key, value in VAE.settings.items() if key != "hidden"}, width=COMMON["width"])
 
     def __init__(self, config):
         channels, height, breadth = config["data_shape"]

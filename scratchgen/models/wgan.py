@@ -20,6 +20,9 @@ from .. import optim
 from .. import grad, no_grad, rand
 from .adversarial import AdversarialModel
 from .mlp import MLP_GAN_SHAPES, MLPPlayers
+from .settings import MAX_CRITIC_STEPS, Setting, declare
+
+N_CRITIC = Setting(int, "critic updates per generator update", at_least=1, at_most=MAX_CRITIC_STEPS)
 
 
 class WassersteinMLP(MLPPlayers, AdversarialModel):
@@ -42,6 +45,8 @@ class WGAN(WassersteinMLP):
         "toy": dict(MLP_GAN_SHAPES["toy"], batch_size=256, steps=1000),
         "mnist": dict(MLP_GAN_SHAPES["mnist"], batch_size=64, steps=20000, pixels="tanh"),
     }
+    settings = declare("lr", "hidden", "z_dim", "batch_size", "steps", "pixels", n_critic=N_CRITIC,
+                       clip=Setting(float, "the critic's weights are clipped to [-clip, clip]", above=0))
 
     def make_optimizers(self):
         lr = self.config["lr"]
@@ -66,6 +71,8 @@ class WGANGP(WassersteinMLP):
         "toy": dict(MLP_GAN_SHAPES["toy"], batch_size=256, gp_lambda=0.1, steps=300),
         "mnist": dict(MLP_GAN_SHAPES["mnist"], batch_size=50, gp_lambda=10.0, steps=10000, pixels="tanh"),
     }
+    settings = declare("lr", "betas", "hidden", "z_dim", "batch_size", "steps", "pixels", n_critic=N_CRITIC,
+                       gp_lambda=Setting(float, "weight lambda of the gradient penalty", at_least=0))
 
     def critic_losses(self, real, fake, labels):
         epsilon = rand(len(real), *[1] * (real.ndim - 1), device=self.device, generator=self.rng)

@@ -86,8 +86,9 @@ class _AlongDim(_Activation):
         self.dim = dim
 
     def function(self, input, dim):
-        name = self.along_dim.__name__
-        return self.along_dim(input, _softmax_dim(dim, input.ndim, name))
+        if dim is None:
+            dim = _softmax_dim(dim, getattr(input, "ndim", 0), self.along_dim.__name__)
+        return self.along_dim(input, dim)
 
 
 class Softmax(_AlongDim):

@@ -1,5 +1,6 @@
 """Dropout layer (Srivastava et al. 2014): active in train(), the identity in eval()."""
 from .. import functional as F
+from ..arguments import number
 from .module import Module
 
 
@@ -11,8 +12,9 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: dropout probability has to be between 0 and 1, but got {p}")
+        name = type(self).__name__
+        if not 0 <= number(p, name, "p", what="a dropout probability") <= 1:
+            raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {p} (argument p)")
         self.p, self.inplace = p, inplace
 
     def forward(self, input):

@@ -1,6 +1,7 @@
 """Embedding layer: a table of num_embeddings vectors looked up by integer index (the
 class-conditioning of conditional GANs, Mirza & Osindero 2014)."""
 from .. import empty, no_grad
+from ..arguments import integer
 from .. import functional as F
 from . import init
 from .module import Module
@@ -14,8 +15,10 @@ class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
+        num_embeddings = integer(num_embeddings, "Embedding", "num_embeddings", 0)
+        embedding_dim = integer(embedding_dim, "Embedding", "embedding_dim", 0)
         if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
+            if not -num_embeddings <= integer(padding_idx, "Embedding", "padding_idx") < num_embeddings:
                 raise ValueError(f"Embedding: padding_idx must be within [-{num_embeddings}, "
                                  f"{num_embeddings}), got {padding_idx}")
             padding_idx %= num_embeddings

@@ -5,8 +5,10 @@ arguments, parameter and buffer names, defaults and repr.
 """
 import numbers
 
+from .. import Tensor
 from .. import functional as F
 from .. import int64, ones, tensor, zeros
+from ..arguments import int_tuple, integer, number
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -34,6 +36,11 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  device=None, dtype=None, *, bias=True):
         super().__init__()
+        name = type(self).__name__
+        num_features = integer(num_features, name, "num_features", 0)
+        number(eps, name, "eps")
+        if momentum is not None:
+            number(momentum, name, "momentum", what="a number or None")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         _register_affine(self, (num_features,), affine, bias, device, dtype)
@@ -59,6 +66,8 @@ class _BatchNorm(Module):
             init.zeros_(self.bias)
 
     def forward(self, input):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{type(self).__name__}: argument 'input' must be a Tensor, got {type(input).__name__}")
         if input.ndim not in self.input_dims:
             expected = " or ".join(f"{d}D" for d in self.input_dims)
             raise ValueError(f"{type(self).__name__}: expected {expected} input (got {input.ndim}D input)")
@@ -95,6 +104,10 @@ class LayerNorm(Module):
         super().__init__()
         if isinstance(normalized_shape, numbers.Integral):
             normalized_shape = (normalized_shape,)
+        if not isinstance(normalized_shape, (tuple, list)):
+            raise TypeError(f"LayerNorm: normalized_shape must be an int or a tuple of ints, got {normalized_shape!r}")
+        normalized_shape = int_tuple(normalized_shape, len(normalized_shape), "LayerNorm", "normalized_shape", 0)
+        number(eps, "LayerNorm", "eps")
         self.normalized_shape, self.eps = tuple(normalized_shape), eps
         self.elementwise_affine = elementwise_affine
         _register_affine(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
@@ -112,6 +125,9 @@ class GroupNorm(Module):
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
+        num_groups = integer(num_groups, "GroupNorm", "num_groups", 1)
+        num_channels = integer(num_channels, "GroupNorm", "num_channels", 0)
+        number(eps, "GroupNorm", "eps")
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")

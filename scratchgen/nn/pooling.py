@@ -1,6 +1,7 @@
 """Pooling and resizing layers: AvgPool2d, MaxPool2d, AdaptiveAvgPool2d, Upsample, with
 PyTorch's arguments and repr."""
 from .. import functional as F
+from ..arguments import number
 from .module import Module
 
 
@@ -63,7 +64,10 @@ class Upsample(Module):
                  recompute_scale_factor=None):
         super().__init__()
         self.size, self.mode, self.align_corners = size, mode, align_corners
-        if isinstance(scale_factor, tuple):
+        for factor in scale_factor if isinstance(scale_factor, (tuple, list)) else [scale_factor]:
+            if factor is not None:
+                number(factor, "Upsample", "scale_factor", what="a positive number or a tuple of them")
+        if isinstance(scale_factor, (tuple, list)):
             self.scale_factor = tuple(float(f) for f in scale_factor)
         else:
             self.scale_factor = float(scale_factor) if scale_factor else None

@@ -1,8 +1,11 @@
 """Arithmetic: + - * / ** @, and linear (a fused matrix product and bias)."""
+import numbers
+
 from .. import backends
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import broadcast_shapes, check_tensor, operand
+from ._util import (broadcast_shapes, check_optional_tensor, check_tensor, explain_failure, first_tensor,
+                    operand, same_device)
 
 
 class Add(Function):
@@ -145,17 +148,15 @@ class Linear(Function):
         return gx, gw, gb
 
 
-def _binary(function, name):
+def _binary(function, name, second="other"):
     def op(input, other):
         if not isinstance(input, Tensor):
-            check_tensor(other, name, "other")
-            input = operand(input, other, name)
-        other = operand(other, input, name)
+            input = operand(input, first_tensor(name, **{"input": input, second: other}), name, "input")
+        other = operand(other, input, name, second)
         try:
             return function.apply(input, other)
-        except ValueError:  # name the op and both shapes instead of NumPy's message
-            broadcast_shapes(input.shape, other.shape, name)
-            raise
+        except (ValueError, TypeError) as error:  # name the op and both operands instead of NumPy
+            explain_failure(name, error, **{"input": input, second: other})
     op.__name__ = name
     op.__doc__ = f"Elementwise {name} with NumPy broadcasting (torch.{name})."
     return op
@@ -165,35 +166,47 @@ add = _binary(Add, "add")
 sub = _binary(Sub, "sub")
 mul = _binary(Mul, "mul")
 div = _binary(Div, "div")
+_pow_tensors = _binary(Pow, "pow", "exponent")
 
 
 def neg(input):
-    return Neg.apply(input)
+    try:
+        return Neg.apply(check_tensor(input, "neg", "input"))
+    except TypeError as error:  # NumPy refuses to negate bools (torch too)
+        explain_failure("neg", error, input=input)
 
 
 def pow(input, exponent):
     """input ** exponent; exponent a Python number or a Tensor (torch.pow)."""
     if isinstance(exponent, Tensor) or not isinstance(input, Tensor):
-        return _binary(Pow, "pow")(input, exponent)
+        return _pow_tensors(input, exponent)
+    if not isinstance(exponent, numbers.Number):
+        operand(exponent, input, "pow", "exponent")  # an array is a tensor exponent; else the error
+        return _pow_tensors(input, exponent)
     return PowScalar.apply(input, exponent=exponent)
 
 
 def matmul(input, other):
     """Matrix product with torch.matmul's rules for 1-D operands and batch broadcasting.
     One operand may be a NumPy array (as in `array @ tensor`)."""
-    like = input if isinstance(input, Tensor) else check_tensor(other, "matmul", "other")
-    input, other = operand(input, like, "matmul"), operand(other, like, "matmul")
+    like = input if isinstance(input, Tensor) else first_tensor("matmul", input=input, other=other)
+    input, other = operand(input, like, "matmul", "input"), operand(other, like, "matmul", "other")
     if input.ndim == 0 or other.ndim == 0:
         raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
-                         f"{input.shape} and {other.shape}")
-    if input.shape[-1] != other.shape[0 if other.ndim == 1 else -2]:
+                         f"{input.shape} and {other.shape} (input and other)")
+    inner = other.shape[0 if other.ndim == 1 else -2]
+    if input.shape[-1] != inner:
         raise ValueError(f"matmul: shapes {input.shape} and {other.shape} cannot be multiplied "
-                         f"({input.shape[-1]} != {other.shape[0 if other.ndim == 1 else -2]})")
+                         f"({input.shape[-1]} != {inner}: input's last dim against other's "
+                         f"{'only' if other.ndim == 1 else 'second to last'} dim)")
     a = input.unsqueeze(0) if input.ndim == 1 else input
     b = other.unsqueeze(-1) if other.ndim == 1 else other
-    broadcast_shapes(a.shape[:-2], b.shape[:-2],
-                     f"matmul: batch dims of shapes {input.shape} and {other.shape}")
-    out = MatMul.apply(a, b)
+    broadcast_shapes(a.shape[:-2], b.shape[:-2], f"matmul: batch dims of shapes {input.shape} and {other.shape}",
+                     ("input's batch dims", "other's"))
+    try:
+        out = MatMul.apply(a, b)
+    except (ValueError, TypeError) as error:
+        explain_failure("matmul", error, input=input, other=other)
     if other.ndim == 1:
         out = out.squeeze(-1)
     if input.ndim == 1:
@@ -205,6 +218,8 @@ def linear(input, weight, bias=None):
     """input @ weight.T + bias, as torch.nn.functional.linear."""
     check_tensor(input, "linear", "input")
     check_tensor(weight, "linear", "weight")
+    check_optional_tensor(bias, "linear", "bias")
+    same_device("linear", input=input, weight=weight, bias=bias)
     if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input has {input.shape[-1] if input.ndim else 0} features but "
                          f"weight expects {weight.shape[1] if weight.ndim == 2 else '?'} "

@@ -21,7 +21,7 @@ import numbers
 from .. import backends
 from ..autograd.function import Function
 from ..arguments import int_tuple
-from ._util import check_tensor
+from ._util import check_tensor, same_device
 from .arithmetic import matmul
 
 Geometry = collections.namedtuple("Geometry", "kernel_size stride padding dilation grid")
@@ -74,10 +74,11 @@ def batched(input, spatial_dims, op):
                      f"(batched) input, got shape {tuple(input.shape)}")
 
 
-def check_kernel_fits(op, image_size, kernel_size, padding, dilation):
+def check_kernel_fits(op, image_size, kernel_size, padding, dilation, kernel="kernel size"):
+    """`kernel` names the kernel size in the message: "kernel_size" where it is an argument."""
     for size, k, (before, after), d in zip(image_size, kernel_size, padding, dilation):
         if d * (k - 1) + 1 > size + before + after:
-            raise ValueError(f"{op}: kernel size {tuple(kernel_size)} (dilation {tuple(dilation)}) "
+            raise ValueError(f"{op}: {kernel} {tuple(kernel_size)} (dilation {tuple(dilation)}) "
                              f"is larger than the padded input: input size {tuple(image_size)}, "
                              f"padding {tuple(padding)}")
 
@@ -109,8 +110,10 @@ def _conv_padding(padding, kernel_size, stride, dilation, op):
     raise ValueError(f"{op}: padding must be 'valid', 'same', an int or a tuple of {n} ints, got {padding!r}")
 
 
-def _check_operands(op, dims, weight, bias, groups, input_dtype):
+def _check_operands(op, dims, input, weight, bias, groups):
+    input_dtype = input.dtype
     check_tensor(weight, op, "weight")
+    same_device(op, input=input, weight=weight, bias=bias)
     if weight.ndim != dims + 2:
         raise ValueError(f"{op}: weight must be {dims + 2}-D, got shape {tuple(weight.shape)}")
     if weight.dtype != input_dtype:
@@ -153,7 +156,7 @@ def _group_matmul(a, b, groups):
 
 def _conv(op, dims, input, weight, bias, stride, padding, dilation, groups):
     x, was_batched = batched(input, dims, op)
-    _check_operands(op, dims, weight, bias, groups, x.dtype)
+    _check_operands(op, dims, x, weight, bias, groups)
     _check_channels(op, x, weight, groups, weight.shape[1] * groups, "out_channels")
     out_channels, kernel_size = weight.shape[0], weight.shape[2:]
     _check_bias(op, bias, out_channels)
@@ -188,7 +191,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def _conv_transpose(op, dims, input, weight, bias, stride, padding, output_padding, groups, dilation):
     x, was_batched = batched(input, dims, op)
-    _check_operands(op, dims, weight, bias, groups, x.dtype)
+    _check_operands(op, dims, x, weight, bias, groups)
     _check_channels(op, x, weight, groups, weight.shape[0], "in_channels")
     in_channels, out_channels, kernel_size = weight.shape[0], weight.shape[1] * groups, weight.shape[2:]
     _check_bias(op, bias, out_channels)
@@ -244,7 +247,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     (N, C * kH * kW, L) with L the number of block positions."""
     x, was_batched = batched(input, 2, "unfold")
     kernel_size, stride, padding, dilation = _window_args("unfold", kernel_size, dilation, padding, stride)
-    check_kernel_fits("unfold", x.shape[2:], kernel_size, padding, dilation)
+    check_kernel_fits("unfold", x.shape[2:], kernel_size, padding, dilation, "kernel_size")
     grid = tuple(map(conv_output_size, x.shape[2:], kernel_size, stride, padding, dilation))
     cols = Unfold.apply(x, geometry=Geometry(kernel_size, stride, padding, dilation, grid))
     n = x.shape[0]
@@ -262,7 +265,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     cols_in = input if input.ndim == 3 else input.unsqueeze(0)
     output_size = int_tuple(output_size, 2, "fold", "output_size", 1)
     kernel_size, stride, padding, dilation = _window_args("fold", kernel_size, dilation, padding, stride)
-    check_kernel_fits("fold", output_size, kernel_size, padding, dilation)
+    check_kernel_fits("fold", output_size, kernel_size, padding, dilation, "kernel_size")
     grid = tuple(map(conv_output_size, output_size, kernel_size, stride, padding, dilation))
     n, rows, blocks = cols_in.shape
     if rows % (kernel_size[0] * kernel_size[1]):

@@ -2,10 +2,11 @@
 indices. Its gradient adds each output row's gradient back into the row it came from; the
 gather and that scatter-add are each other's adjoint, so each is the other's gradient."""
 from .. import backends
+from ..arguments import integer, number
 from ..autograd.function import Function
 from ..autograd.mode import no_grad
 from ..autograd.tensor import Tensor
-from ._util import check_tensor
+from ._util import check_tensor, same_device
 
 
 class GatherRows(Function):
@@ -45,18 +46,21 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     check_tensor(weight, op, "weight")
     if input.dtype.kind not in "iu":
         raise TypeError(f"{op}: input must hold integer indices, got dtype {input.dtype}")
+    same_device(op, input=input, weight=weight)
     if weight.ndim != 2:
         raise ValueError(f"{op}: weight must be 2-D (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
     num_rows = weight.shape[0]
     indices = input.data
     if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= num_rows):
         raise IndexError(f"{op}: indices must be in [0, {num_rows}), got min {int(indices.min())}, "
-                         f"max {int(indices.max())}")
+                         f"max {int(indices.max())} in input (weight has {num_rows} rows)")
     if padding_idx is not None:
-        if not -num_rows <= padding_idx < num_rows:
+        if not -num_rows <= integer(padding_idx, op, "padding_idx") < num_rows:
             raise ValueError(f"{op}: padding_idx must be within [-{num_rows}, {num_rows}), got {padding_idx}")
         padding_idx %= num_rows
     if max_norm is not None:
+        number(max_norm, op, "max_norm")
+        number(norm_type, op, "norm_type")
         _renormalize_rows(weight, indices, max_norm, norm_type)
     out = GatherRows.apply(weight, indices=indices)
     if padding_idx is None and not scale_grad_by_freq:

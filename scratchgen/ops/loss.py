@@ -5,9 +5,10 @@ torch.nn.functional."""
 import math
 
 from .. import backends
+from ..arguments import integer, number
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import operand, check_tensor
+from ._util import check_broadcasts_to, check_tensor, operand, same_device
 from .reduction import log_softmax
 from .unary import softplus
 
@@ -27,8 +28,24 @@ def _reduce(loss, reduction, op, allowed=REDUCTIONS):
 def _same_shape(input, target, op):
     check_tensor(input, op, "input")
     check_tensor(target, op, "target")
+    same_device(op, input=input, target=target)
     if input.shape != target.shape:
         raise ValueError(f"{op}: input has shape {input.shape} but target has shape {target.shape}")
+
+
+def _elementwise_weight(weight, input, op, arg="weight"):
+    """A weight (or pos_weight) Tensor that broadcasts to input's shape, or None."""
+    if weight is not None:
+        check_broadcasts_to(check_tensor(weight, op, arg), input.shape, op, arg)
+    return weight
+
+
+def _class_weight(weight, classes, op):
+    """A class weight: None or a Tensor of shape (classes,)."""
+    if weight is not None and check_tensor(weight, op, "weight").shape != (classes,):
+        raise ValueError(f"{op}: weight has shape {weight.shape}, expected ({classes},): one weight per "
+                         f"class of input")
+    return weight
 
 
 def mse_loss(input, target, reduction="mean"):
@@ -40,6 +57,7 @@ def mse_loss(input, target, reduction="mean"):
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """-(t log x + (1 - t) log(1 - x)); each log clamped at -100 as torch does."""
     _same_shape(input, target, "binary_cross_entropy")
+    _elementwise_weight(weight, input, "binary_cross_entropy")
     x = input.data
     if x.size and (x.min() < 0 or x.max() > 1):
         raise ValueError(f"binary_cross_entropy: input must be probabilities in [0, 1], got values "
@@ -70,7 +88,10 @@ class BCEWithLogits(Function):
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
     """Stable sigmoid + BCE: (1 - t) x + (1 + (p - 1) t) softplus(-x), never exp of a large x."""
-    _same_shape(input, target, "binary_cross_entropy_with_logits")
+    op = "binary_cross_entropy_with_logits"
+    _same_shape(input, target, op)
+    _elementwise_weight(weight, input, op)
+    _elementwise_weight(pos_weight, input, op, "pos_weight")
     if pos_weight is None:
         loss = BCEWithLogits.apply(input, target)
     else:
@@ -89,6 +110,7 @@ def _nll(input, target, weight, ignore_index, reduction, op):
     """nll_loss, with errors that name `op` (cross_entropy calls it too)."""
     check_tensor(input, op, "input")
     check_tensor(target, op, "target")
+    ignore_index = integer(ignore_index, op, "ignore_index")
     labels = target.data
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must hold integer class indices, got dtype {labels.dtype}")
@@ -97,6 +119,7 @@ def _nll(input, target, weight, ignore_index, reduction, op):
         raise ValueError(f"{op}: input of shape {input.shape} needs target of shape {expected}, "
                          f"got {labels.shape}")
     classes = input.shape[1] if input.ndim > 1 else input.shape[0]
+    _class_weight(weight, classes, op)
     logp = input.unsqueeze(0) if input.ndim == 1 else input
     logp = logp.permute(0, *range(2, logp.ndim), 1).reshape(-1, classes)
     xp = input.backend.xp
@@ -117,11 +140,16 @@ def _nll(input, target, weight, ignore_index, reduction, op):
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """log_softmax + nll over dim 1; `target` is class indices or class probabilities."""
-    check_tensor(input, "cross_entropy", "input")
-    check_tensor(target, "cross_entropy", "target")
+    op = "cross_entropy"
+    check_tensor(input, op, "input")
+    check_tensor(target, op, "target")
+    if input.ndim == 0:
+        raise ValueError(f"{op}: input must have a class dim (shape (C,) or (N, C, ...)), got shape {input.shape}")
+    label_smoothing = number(label_smoothing, op, "label_smoothing", 0.0, 1.0)
     class_dim = 1 if input.ndim > 1 else 0
-    logp = log_softmax(input, class_dim)
     classes = input.shape[class_dim]
+    _class_weight(weight, classes, op)
+    logp = log_softmax(input, class_dim)
     if target.dtype.kind == "f":
         if target.shape != input.shape:
             raise ValueError(f"cross_entropy: probability target has shape {target.shape} but input "
@@ -152,6 +180,7 @@ def _class_shaped(weight, input):
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """0.5 (log var + (x - mu)^2 / var) [+ 0.5 log 2 pi]; var clamped at eps in value only."""
     _same_shape(input, target, "gaussian_nll_loss")
+    number(eps, "gaussian_nll_loss", "eps")
     var = _gaussian_var(var, input)
     var = var + (var.clamp(min=eps) - var).detach()
     diff = input - target
@@ -165,7 +194,7 @@ def _gaussian_var(var, input):
     """var in a shape that broadcasts against input, as torch accepts it: a float, input's shape,
     input's shape without its last dim, or input's shape with one dim of size 1 (shared var)."""
     if not isinstance(var, Tensor):
-        var = operand(var, input, "gaussian_nll_loss").expand(input.shape)
+        var = operand(var, input, "gaussian_nll_loss", "var").expand(input.shape)
     if var.data.size and var.data.min() < 0:
         raise ValueError("gaussian_nll_loss: var has negative entries")
     if var.shape == input.shape:

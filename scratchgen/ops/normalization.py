@@ -23,10 +23,11 @@ import math
 import numbers
 
 from .. import backends
+from ..arguments import int_tuple, number
 from ..autograd.function import Function
 from ..autograd.mode import is_grad_enabled, no_grad
 from ..autograd.tensor import Tensor
-from ._util import check_tensor
+from ._util import check_tensor, same_device
 from .shape import cat, in_layout_of
 
 
@@ -182,7 +183,21 @@ def _channel_shape(x):
 
 def _check_channel_vector(op, arg, value, channels):
     if value is not None and check_tensor(value, op, arg).shape != (channels,):
-        raise ValueError(f"{op}: {arg} has shape {tuple(value.shape)}, expected ({channels},)")
+        raise ValueError(f"{op}: {arg} has shape {tuple(value.shape)}, expected ({channels},): one per "
+                         f"channel of the input, which has {channels}")
+
+
+def _check_input(op, input, min_dims, layout, eps, momentum=0.1, **parameters):
+    """The checks every norm op makes: a floating-point input of at least `min_dims` dims,
+    eps and momentum numbers, the parameters (Tensors or None) on input's device."""
+    check_tensor(input, op, "input", "f")
+    if input.ndim < min_dims:
+        raise ValueError(f"{op}: expected an input of at least {min_dims} dims {layout}, got shape "
+                         f"{tuple(input.shape)}")
+    number(eps, op, "eps")
+    if momentum is not None:
+        number(momentum, op, "momentum")
+    same_device(op, input=input, **parameters)
 
 
 def _update_running(running, value, momentum, correction=1.0):
@@ -205,9 +220,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     running_var (if given) move towards the batch mean and the unbiased batch variance by
     `momentum`, in place; otherwise the running statistics normalise."""
     op = "batch_norm"
-    check_tensor(input, op, "input")
-    if input.ndim < 2:
-        raise ValueError(f"{op}: expected an input of at least 2 dims (N, C, ...), got shape {tuple(input.shape)}")
+    _check_input(op, input, 2, "(N, C, ...)", eps, momentum, running_mean=running_mean, running_var=running_var,
+                 weight=weight, bias=bias)
     channels = input.shape[1]
     for arg, value in (("running_mean", running_mean), ("running_var", running_var),
                        ("weight", weight), ("bias", bias)):
@@ -240,10 +254,12 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Ba et al. 2016: normalise over the last len(normalized_shape) dims of each sample, then
     weight * x_hat + bias with weight and bias of shape normalized_shape."""
     op = "layer_norm"
-    check_tensor(input, op, "input")
+    _check_input(op, input, 0, "", eps, weight=weight, bias=bias)
     if isinstance(normalized_shape, numbers.Integral):
         normalized_shape = (normalized_shape,)
-    normalized_shape = tuple(normalized_shape)
+    if not isinstance(normalized_shape, (tuple, list)):
+        raise TypeError(f"{op}: normalized_shape must be an int or a tuple of ints, got {normalized_shape!r}")
+    normalized_shape = int_tuple(normalized_shape, len(normalized_shape), op, "normalized_shape", 0)
     k = len(normalized_shape)
     if k == 0 or input.shape[input.ndim - k:] != normalized_shape:
         raise ValueError(f"{op}: normalized_shape {normalized_shape} must match the last dims of the "
@@ -259,13 +275,11 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Wu & He 2018: split the C channels of (N, C, *) into num_groups groups and normalise
     each group of each sample over its channels and positions; then a per-channel affine map."""
     op = "group_norm"
-    check_tensor(input, op, "input")
-    if input.ndim < 2:
-        raise ValueError(f"{op}: expected an input of at least 2 dims (N, C, ...), got shape {tuple(input.shape)}")
+    _check_input(op, input, 2, "(N, C, ...)", eps, weight=weight, bias=bias)
     channels = input.shape[1]
     if not isinstance(num_groups, numbers.Integral) or num_groups < 1 or channels % num_groups:
         raise ValueError(f"{op}: num_groups must be a positive divisor of the number of channels "
-                         f"({channels}), got {num_groups!r}")
+                         f"({channels}), got {num_groups!r} (input shape {tuple(input.shape)})")
     for arg, value in (("weight", weight), ("bias", bias)):
         _check_channel_vector(op, arg, value, channels)
     grouped = input.reshape(input.shape[0], num_groups, -1)
@@ -279,10 +293,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     running statistics given, they move towards the batch average of the instance means and
     unbiased variances (as torch); use_input_stats=False normalises with them instead."""
     op = "instance_norm"
-    check_tensor(input, op, "input")
-    if input.ndim < 3:
-        raise ValueError(f"{op}: expected an input of at least 3 dims (N, C, L, ...), got shape "
-                         f"{tuple(input.shape)}")
+    _check_input(op, input, 3, "(N, C, L, ...)", eps, momentum, running_mean=running_mean,
+                 running_var=running_var, weight=weight, bias=bias)
     channels = input.shape[1]
     for arg, value in (("running_mean", running_mean), ("running_var", running_var),
                        ("weight", weight), ("bias", bias)):

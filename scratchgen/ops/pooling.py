@@ -10,7 +10,7 @@ import math
 
 from ..autograd.tensor import Tensor
 from ._util import check_tensor
-from ..arguments import int_tuple
+from ..arguments import int_tuple, integer, number
 from .conv import Geometry, Unfold, batched
 from .reduction import max as reduce_max
 from .shape import pad
@@ -69,7 +69,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     x, was_batched, geometry = _pool_window(op, input, kernel_size, stride, padding, 1, ceil_mode)
     sums = _window_columns(x, geometry).sum(1)
     if divisor_override is not None:
-        if divisor_override == 0:
+        if integer(divisor_override, op, "divisor_override") == 0:
             raise ValueError(f"{op}: divisor_override must be non-zero")
         return _to_image(sums / divisor_override, x, geometry, was_batched)
     xp = x.backend.xp
@@ -137,6 +137,8 @@ def adaptive_avg_pool2d(input, output_size):
     op = "adaptive_avg_pool2d"
     x, was_batched = batched(input, 2, op)
     sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    if len(sizes) != 2:
+        raise TypeError(f"{op}: output_size must be an int or a tuple of 2 ints (or None), got {output_size!r}")
     sizes = tuple(n if s is None else s for s, n in zip(sizes, x.shape[2:]))
     sizes = int_tuple(sizes, 2, op, "output_size", 1)
     xp = x.backend.xp
@@ -179,7 +181,11 @@ def _output_sizes(op, x, size, scale_factor):
     if size is not None:
         return int_tuple(size, dims, op, "size", 1), None
     factors = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * dims
-    if len(factors) != dims or min(factors) <= 0:
+    if len(factors) != dims:
+        raise ValueError(f"{op}: scale_factor must be a positive number or {dims} of them, got {scale_factor!r}")
+    for f in factors:
+        number(f, op, "scale_factor", what=f"a positive number or {dims} of them")
+    if min(factors) <= 0:
         raise ValueError(f"{op}: scale_factor must be a positive number or {dims} of them, got {scale_factor!r}")
     return tuple(int(math.floor(n * f)) for n, f in zip(x.shape[2:], factors)), factors
 

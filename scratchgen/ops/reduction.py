@@ -5,6 +5,7 @@ import collections
 import math
 
 from .. import backends
+from ..arguments import number
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import check_tensor, normalize_dim, normalize_dims
@@ -57,7 +58,7 @@ def var(input, dim=None, unbiased=True, keepdim=False, correction=None):
     """Variance; unbiased (divide by n - 1) by default, as torch.var."""
     check_tensor(input, "var", "input")
     dims = normalize_dims(dim, input.ndim, "var")
-    correction = (1 if unbiased else 0) if correction is None else correction
+    correction = (1 if unbiased else 0) if correction is None else number(correction, "var", "correction")
     count = math.prod(input.shape[d] for d in dims)
     centred = input - mean(input, dims, keepdim=True)
     return sum(centred * centred, dims, keepdim) / builtins.max(count - correction, 0)
@@ -65,6 +66,8 @@ def var(input, dim=None, unbiased=True, keepdim=False, correction=None):
 
 def std(input, dim=None, unbiased=True, keepdim=False, correction=None):
     check_tensor(input, "std", "input")
+    if correction is not None:
+        number(correction, "std", "correction")
     return var(input, normalize_dims(dim, input.ndim, "std"), unbiased, keepdim, correction).sqrt()
 
 

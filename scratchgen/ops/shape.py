@@ -4,6 +4,7 @@ import builtins
 import math
 
 from .. import backends
+from ..arguments import device_backend, dtype as dtype_argument, int_tuple, integer, number
 from ..autograd.function import Function
 from ..backends.layout import copy_in_layout_of, same_layout
 from ..autograd.tensor import Tensor, index_arrays
@@ -144,7 +145,7 @@ def _is_basic(index):
 
 def getitem(input, index):
     """input[index]: basic slicing, integer arrays and boolean masks, as NumPy/torch."""
-    index = index_arrays(index, input.backend.xp)
+    index = index_arrays(index, check_tensor(input, "getitem", "input").backend.xp)
     try:
         input.data[index]
     except IndexError as error:
@@ -152,14 +153,27 @@ def getitem(input, index):
     return GetItem.apply(input, index=index)
 
 
+def _sizes(op, arg, sizes, count, what):
+    """`sizes` (ints, at most one -1) as a tuple whose product is `count`: a shape for
+    `count` elements."""
+    if all(type(n) is int for n in sizes) and (not sizes or min(sizes) >= -1):  # the common case, quickly
+        unknown, known = sizes.count(-1), math.prod(sizes)
+        if (unknown == 0 and known == count) or (unknown == 1 and known and count % -known == 0):
+            return sizes
+    sizes = int_tuple(sizes, len(sizes), op, arg, -1)
+    known = math.prod(n for n in sizes if n != -1)
+    if sizes.count(-1) > 1 or (sizes.count(-1) == 0 and known != count) or (
+            sizes.count(-1) == 1 and (known == 0 or count % known)):
+        raise ValueError(f"{op}: cannot reshape {what} into {arg} {sizes}")
+    return sizes
+
+
 def reshape(input, *shape):
     """Same elements, new shape; one dimension may be -1 (torch.reshape)."""
+    check_tensor(input, "reshape", "input")
     shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
-    known = math.prod(n for n in shape if n != -1)
-    if shape.count(-1) > 1 or (shape.count(-1) == 0 and known != input.data.size) or (
-            shape.count(-1) == 1 and (known == 0 or input.data.size % known)):
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {input.shape} "
-                         f"({input.data.size} elements) into shape {shape}")
+    shape = _sizes("reshape", "shape", shape, input.data.size,
+                   f"a tensor of shape {input.shape} ({input.data.size} elements)")
     return input if shape == input.shape else Reshape.apply(input, shape=shape)
 
 
@@ -167,45 +181,57 @@ view = reshape
 
 
 def flatten(input, start_dim=0, end_dim=-1):
+    check_tensor(input, "flatten", "input")
     if input.ndim == 0:
         return input.reshape(1)
     start = normalize_dim(start_dim, input.ndim, "flatten", "start_dim")
     end = normalize_dim(end_dim, input.ndim, "flatten", "end_dim")
+    if start > end:
+        raise ValueError(f"flatten: start_dim={start_dim} must not come after end_dim={end_dim} "
+                         f"(input shape {input.shape})")
     s = input.shape
     return input.reshape(s[:start] + (math.prod(s[start:end + 1]),) + s[end + 1:])
 
 
 def unflatten(input, dim, sizes):
+    check_tensor(input, "unflatten", "input")
     d = normalize_dim(dim, input.ndim, "unflatten")
-    return input.reshape(input.shape[:d] + tuple(sizes) + input.shape[d + 1:])
+    if not isinstance(sizes, (tuple, list)):
+        raise TypeError(f"unflatten: sizes must be a tuple or list of ints, got {sizes!r}")
+    sizes = _sizes("unflatten", "sizes", sizes, input.shape[d] if input.ndim else 1,
+                   f"dim {dim} of size {input.shape[d] if input.ndim else 1} (input shape {input.shape})")
+    return input.reshape(input.shape[:d] + sizes + input.shape[d + 1:])
 
 
 def permute(input, *dims):
+    check_tensor(input, "permute", "input")
     dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else tuple(dims)
     if len(dims) != input.ndim:
         raise ValueError(f"permute: got {len(dims)} dims {dims} for a tensor with {input.ndim} dimensions")
-    dims = tuple(normalize_dim(d, input.ndim, "permute") for d in dims)
+    dims = tuple(normalize_dim(d, input.ndim, "permute", "dims") for d in dims)
     if sorted(dims) != list(range(input.ndim)):
         raise ValueError(f"permute: dims {dims} are not a permutation of 0..{input.ndim - 1}")
     return input if dims == tuple(range(input.ndim)) else Permute.apply(input, dims=dims)
 
 
 def transpose(input, dim0, dim1):
+    check_tensor(input, "transpose", "input")
     dims = list(range(input.ndim))
     a, b = normalize_dim(dim0, input.ndim, "transpose", "dim0"), normalize_dim(dim1, input.ndim, "transpose", "dim1")
     if a == b:  # includes a 0-d tensor, whose only dim is 0 (or -1)
         return input
     dims[a], dims[b] = dims[b], dims[a]
-    return permute(input, dims)
+    return Permute.apply(input, dims=tuple(dims))
 
 
 def t(input):
-    if input.ndim > 2:
-        raise ValueError(f"t: expects a tensor with at most 2 dimensions, got shape {input.shape}")
+    if check_tensor(input, "t", "input").ndim > 2:
+        raise ValueError(f"t: expects a tensor with at most 2 dimensions, got input of shape {input.shape}")
     return input.transpose(0, 1) if input.ndim == 2 else input
 
 
 def squeeze(input, dim=None):
+    check_tensor(input, "squeeze", "input")
     if dim is None:
         return input.reshape(tuple(n for n in input.shape if n != 1))
     d = normalize_dim(dim, input.ndim, "squeeze")
@@ -215,17 +241,28 @@ def squeeze(input, dim=None):
 
 
 def unsqueeze(input, dim):
+    check_tensor(input, "unsqueeze", "input")
     d = normalize_dim(dim, input.ndim + 1, "unsqueeze")
     return input.reshape(input.shape[:d] + (1,) + input.shape[d:])
 
 
-def cat(tensors, dim=0):
+def _tensor_list(tensors, op):
+    """`tensors` (a list, tuple or other iterable of Tensors, not a Tensor itself) as a
+    non-empty list."""
+    if isinstance(tensors, (Tensor, str, bytes)) or not hasattr(tensors, "__iter__"):
+        raise TypeError(f"{op}: tensors must be a list or tuple of Tensors, got {type(tensors).__name__}")
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("cat: expected a non-empty list of tensors")
+        raise ValueError(f"{op}: expected a non-empty list of tensors")
+    for i, x in enumerate(tensors):
+        check_tensor(x, op, f"tensors[{i}]")
+    return tensors
+
+
+def cat(tensors, dim=0):
+    tensors = _tensor_list(tensors, "cat")
     d = normalize_dim(dim, tensors[0].ndim, "cat")
     for i, x in enumerate(tensors):
-        check_tensor(x, "cat", f"tensors[{i}]")
         if x.ndim != tensors[0].ndim or x.shape[:d] + x.shape[d + 1:] != tensors[0].shape[:d] + tensors[0].shape[d + 1:]:
             raise ValueError(f"cat: tensors[{i}] has shape {x.shape} but tensors[0] has shape "
                              f"{tensors[0].shape}; all dims but dim={dim} must match")
@@ -233,9 +270,7 @@ def cat(tensors, dim=0):
 
 
 def stack(tensors, dim=0):
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("stack: expected a non-empty list of tensors")
+    tensors = _tensor_list(tensors, "stack")
     for i, x in enumerate(tensors):
         if x.shape != tensors[0].shape:
             raise ValueError(f"stack: tensors[{i}] has shape {x.shape} but tensors[0] has shape {tensors[0].shape}")
@@ -245,16 +280,18 @@ def stack(tensors, dim=0):
 
 def split(input, split_size_or_sections, dim=0):
     """Pieces of `split_size` along dim (the last may be smaller), or of the given sizes."""
+    check_tensor(input, "split", "input")
     d = normalize_dim(dim, input.ndim, "split")
     n = input.shape[d]
-    if isinstance(split_size_or_sections, int):
-        if split_size_or_sections <= 0:
-            raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
-        sizes = [builtins.min(split_size_or_sections, n - s) for s in range(0, n, split_size_or_sections)]
-    else:
-        sizes = list(split_size_or_sections)
+    arg = "split_size_or_sections"
+    if isinstance(split_size_or_sections, (tuple, list)):
+        sizes = list(int_tuple(split_size_or_sections, len(split_size_or_sections), "split", arg, 0))
         if builtins.sum(sizes) != n:
-            raise ValueError(f"split: sizes {sizes} sum to {builtins.sum(sizes)}, but dim {dim} has size {n}")
+            raise ValueError(f"split: sizes {sizes} sum to {builtins.sum(sizes)}, but dim {dim} has size {n} "
+                             f"({arg})")
+    else:
+        size = integer(split_size_or_sections, "split", arg, 1)
+        sizes = [builtins.min(size, n - s) for s in range(0, n, size)]
     pieces, start = [], 0
     for size in sizes:
         index = (slice(None),) * d + (slice(start, start + size),)
@@ -264,12 +301,18 @@ def split(input, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):
+    check_tensor(input, "chunk", "input")
+    chunks = integer(chunks, "chunk", "chunks", 1)
     n = input.shape[normalize_dim(dim, input.ndim, "chunk")]
     return split(input, builtins.max(1, -(-n // chunks)), dim)
 
 
 def pad(input, pad, mode="constant", value=0.0):
     """torch.nn.functional.pad, constant mode: `pad` lists (before, after) from the last dim back."""
+    check_tensor(input, "pad", "input")
+    if not isinstance(pad, (tuple, list)):
+        raise TypeError(f"pad: pad must be a tuple or list of ints, got {pad!r}")
+    pad = int_tuple(pad, len(pad), "pad", "pad", None)
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
@@ -277,6 +320,7 @@ def pad(input, pad, mode="constant", value=0.0):
                          f"({2 * input.ndim}), got {len(pad)}")
     if builtins.min(pad, default=0) < 0:
         raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
+    number(value, "pad", "value")
     if not pad:
         return input
     widths = [(0, 0)] * input.ndim
@@ -286,9 +330,14 @@ def pad(input, pad, mode="constant", value=0.0):
 
 
 def to(input, device=None, dtype=None):
+    check_tensor(input, "to", "input")
     out = input
+    if dtype is not None:
+        dtype = dtype_argument(dtype, "to")
+    if device is not None:
+        device_backend(device, "to")
     if dtype is not None and out.dtype != dtype:
-        differentiable = out.requires_grad and out.backend.xp.dtype(dtype).kind == "f"
+        differentiable = out.requires_grad and dtype.kind == "f"
         out = Cast.apply(out, dtype=dtype) if differentiable else Tensor._wrap(out.data.astype(dtype))
     if device is not None and device != out.device:
         out = ToDevice.apply(out, device=device)
@@ -296,7 +345,7 @@ def to(input, device=None, dtype=None):
 
 
 def clone(input):
-    return input * 1
+    return check_tensor(input, "clone", "input") * 1
 
 
 def one_hot(tensor, num_classes=-1):
@@ -304,10 +353,11 @@ def one_hot(tensor, num_classes=-1):
     labels = check_tensor(tensor, "one_hot", "tensor").data
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expects an integer tensor of class indices, got dtype {labels.dtype}")
+    num_classes = integer(num_classes, "one_hot", "num_classes", -1)
     xp = tensor.backend.xp
     if num_classes == -1:
         num_classes = int(labels.max()) + 1 if labels.size else 0
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got "
-                         f"min {int(labels.min())}, max {int(labels.max())}")
+        raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got min {int(labels.min())}, "
+                         f"max {int(labels.max())} in tensor (num_classes={num_classes})")
     return Tensor._wrap((labels[..., None] == xp.arange(num_classes)).astype(xp.int64))

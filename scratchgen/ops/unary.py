@@ -1,9 +1,10 @@
 """Elementwise functions of one tensor, their selections (clamp, where, maximum), and the
 comparisons (which return non-differentiable tensors)."""
 from .. import backends
+from ..arguments import number
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import operand, broadcast_shapes, check_tensor
+from ._util import broadcast_shapes, check_tensor, first_tensor, operand
 
 
 def _constant(array):
@@ -174,6 +175,7 @@ sigmoid = _unary(Sigmoid, "sigmoid", "1 / (1 + e^-x), computed without overflow.
 
 
 def square(input):
+    check_tensor(input, "square", "input")
     return input * input
 
 
@@ -188,19 +190,22 @@ def relu(input):
 
 def leaky_relu(input, negative_slope=0.01):
     """x for x > 0, negative_slope * x otherwise (Maas et al. 2013)."""
-    check_tensor(input, "leaky_relu", "input")
-    slope = input.dtype.type(negative_slope)
+    check_tensor(input, "leaky_relu", "input", "f")
+    slope = input.dtype.type(number(negative_slope, "leaky_relu", "negative_slope"))
     # 1 where x > 0, slope elsewhere; mask arithmetic is ~6x faster than where() with scalars
     return _scaled(input, (input.data > 0) * (1 - slope) + slope)
 
 
 def elu(input, alpha=1.0):
     """Clevert et al. 2015: x for x > 0, alpha (e^x - 1) otherwise."""
-    return Elu.apply(check_tensor(input, "elu", "input"), alpha=alpha)
+    check_tensor(input, "elu", "input", "f")
+    return Elu.apply(input, alpha=number(alpha, "elu", "alpha"))
 
 
 def softplus(input, beta=1.0, threshold=20.0):
-    return Softplus.apply(check_tensor(input, "softplus", "input"), beta=beta, threshold=threshold)
+    check_tensor(input, "softplus", "input", "f")
+    return Softplus.apply(input, beta=number(beta, "softplus", "beta"),
+                          threshold=number(threshold, "softplus", "threshold"))
 
 
 def clamp(input, min=None, max=None):
@@ -211,6 +216,11 @@ def clamp(input, min=None, max=None):
     check_tensor(input, "clamp", "input")
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    for arg, bound in (("min", min), ("max", max)):
+        if isinstance(bound, Tensor):
+            broadcast_shapes(input.shape, bound.shape, "clamp", ("input", arg))
+        elif bound is not None and not hasattr(bound, "shape"):  # an array bound is NumPy's clip's business
+            number(bound, "clamp", arg, what="a number, a Tensor or None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_to_tensors(input, min, max)
     x = input.data
@@ -237,22 +247,25 @@ def _clamp_to_tensors(input, min, max):
 
 def where(condition, input, other):
     """input where condition else other (torch.where); condition is a bool Tensor or array."""
-    like = input if isinstance(input, Tensor) else other
-    input, other = operand(input, like, "where"), operand(other, like, "where")
+    like = input if isinstance(input, Tensor) else first_tensor("where", input=input, other=other)
+    input, other = operand(input, like, "where", "input"), operand(other, like, "where", "other")
+    if not isinstance(condition, Tensor) and not (hasattr(condition, "dtype") and hasattr(condition, "shape")):
+        raise TypeError(f"where: argument 'condition' must be a bool Tensor or array, got {type(condition).__name__}")
     xp = like.backend.xp
     cond = xp.asarray(condition.data if isinstance(condition, Tensor) else condition)  # on like's device
-    shape = broadcast_shapes(broadcast_shapes(input.shape, other.shape, "where"), cond.shape, "where")
+    shape = broadcast_shapes(input.shape, other.shape, "where")
+    shape = broadcast_shapes(cond.shape, shape, "where", ("condition", "input and other"))
     return Where.apply(input.expand(shape), other.expand(shape), condition=xp.broadcast_to(cond, shape))
 
 
 def maximum(input, other):
     """Elementwise max; on ties each side gets half the gradient (as torch)."""
-    return _select(input, other, lambda a, b: a > b)
+    return _select(input, other, lambda a, b: a > b, "maximum")
 
 
 def minimum(input, other):
     """Elementwise min; on ties each side gets half the gradient (as torch)."""
-    return _select(input, other, lambda a, b: a < b)
+    return _select(input, other, lambda a, b: a < b, "minimum")
 
 
 class Select(Function):
@@ -269,10 +282,10 @@ class Select(Function):
         return g * share, g * (1 - share)
 
 
-def _select(input, other, first_wins):
-    like = input if isinstance(input, Tensor) else other
-    input, other = operand(input, like, "maximum"), operand(other, like, "maximum")
-    shape = broadcast_shapes(input.shape, other.shape, "maximum/minimum")
+def _select(input, other, first_wins, name):
+    like = input if isinstance(input, Tensor) else first_tensor(name, input=input, other=other)
+    input, other = operand(input, like, name, "input"), operand(other, like, name, "other")
+    shape = broadcast_shapes(input.shape, other.shape, name)
     xp = like.backend.xp
     a, b = xp.broadcast_to(input.data, shape), xp.broadcast_to(other.data, shape)
     dtype = xp.result_type(a, b)
@@ -282,7 +295,8 @@ def _select(input, other, first_wins):
 
 def _test(name, predicate):
     def op(input):
-        return _constant(predicate(input.backend.xp)(check_tensor(input, name, "input").data))
+        check_tensor(input, name, "input")
+        return _constant(predicate(input.backend.xp)(input.data))
     op.__name__ = name
     op.__doc__ = f"A bool tensor, True where the input is {name[2:]} (torch.{name}); outside the graph."
     return op

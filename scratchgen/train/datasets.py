@@ -16,11 +16,13 @@ from .. import Generator, as_tensor
 from ..data import (DataLoader, DynamicBinarize, add_channel_dim, binarize, flatten_images, infinite_batches,
                     load_mnist, to_tanh_range, to_unit_range, toy_distribution)
 from ..data.toy import TOY_DISTRIBUTIONS
+from ..models.settings import PIXEL_SCALINGS
 
 TOY_DATASETS = tuple(TOY_DISTRIBUTIONS)
 FRESH_TOYS = ("8gaussians", "swissroll")
 TOY_DATASET_SIZE = 100_000           # gan_toy.py's 25gaussians dataset
-PIXELS = ("tanh", "unit", "fixed-binary", "dynamic-binary")
+MNIST_TRAIN_SIZE = 60_000
+PIXELS = PIXEL_SCALINGS              # the choices of the `pixels` setting (models/settings.py)
 # the random streams of a run, each SeedSequence([seed, number]); 1 is the model's own noise (models/base.py)
 DATA_ORDER_STREAM, BINARIZATION_STREAM, TOY_STREAM = 2, 3, 4
 PLOT_NOISE_STREAM = 5   # the same noise for every sample plot, so the plots show the model change
@@ -49,6 +51,13 @@ def data_shape(dataset, image_layout):
 
 def num_classes(dataset):
     return 0 if dataset in TOY_DATASETS else 10
+
+
+def dataset_size(dataset):
+    """Examples in the training set; None where every batch is fresh points (no finite set)."""
+    if dataset in FRESH_TOYS:
+        return None
+    return TOY_DATASET_SIZE if dataset in TOY_DATASETS else MNIST_TRAIN_SIZE
 
 
 class FreshToyBatches:

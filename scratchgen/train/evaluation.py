@@ -3,10 +3,15 @@ RUN_DIR/eval.json.
 
     likelihood models (VAE)   test ELBO and the importance-weighted NLL (IWAE bound, k samples)
     toy mixtures              modes covered and the high-quality fraction (VEEGAN protocol)
-    MNIST samplers            FID on LeNet features, classifier score, class histogram, KL to uniform
+    MNIST samplers            FID on LeNet features, classifier score, class histogram, KL to uniform,
+                              and the test accuracy of the LeNet they rest on
+
+The long parts (the importance sampling, a first training of the classifier, the features of the
+samples, a download of MNIST) show progress on stderr: a bar on a terminal, lines in a log.
 """
 from .. import as_tensor
 from ..metrics import image_sample_metrics, toy_sample_metrics
+from ..progress import progress_to
 from . import datasets
 from .session import load_trained
 
@@ -14,18 +19,20 @@ TOY_SAMPLES = 2500       # VEEGAN Sec. 5.1
 MNIST_SAMPLES = 10000    # as many as test images, the FID reference
 
 
-def evaluate(run_dir, data_dir=None, k=5000, n_test=None, n_samples=None):
-    """The metrics of the run's model, also written to RUN_DIR/eval.json."""
-    run, config, model, step = load_trained(run_dir, data_dir)
-    generator = datasets.stream(config["seed"], datasets.EVAL_STREAM)
-    if hasattr(model, "test_metrics"):
-        images, _ = datasets.mnist_test_set(config, type(model).image_layout)
-        images = images if n_test is None else images[:n_test]
-        results = model.test_metrics(as_tensor(images, device=config["device"]), k, generator)
-    elif config["dataset"] in datasets.TOY_DATASETS:
-        results = toy_metrics(model, config["dataset"], n_samples or TOY_SAMPLES, generator)
-    else:
-        results = mnist_sample_metrics(model, n_samples or MNIST_SAMPLES, generator, config["data_dir"])
+def evaluate(run_dir, data_dir=None, k=5000, n_test=None, n_samples=None, progress=None):
+    """The metrics of the run's model, also written to RUN_DIR/eval.json. Progress goes where
+    `progress` says (None: the current default, stderr; False: nothing; True; or a stream)."""
+    with progress_to(progress):
+        run, config, model, step = load_trained(run_dir, data_dir)
+        generator = datasets.stream(config["seed"], datasets.EVAL_STREAM)
+        if hasattr(model, "test_metrics"):
+            images, _ = datasets.mnist_test_set(config, type(model).image_layout)
+            images = images if n_test is None else images[:n_test]
+            results = model.test_metrics(as_tensor(images, device=config["device"]), k, generator)
+        elif config["dataset"] in datasets.TOY_DATASETS:
+            results = toy_metrics(model, config["dataset"], n_samples or TOY_SAMPLES, generator)
+        else:
+            results = mnist_sample_metrics(model, n_samples or MNIST_SAMPLES, generator, config["data_dir"])
     results = {"model": config["model"], "dataset": config["dataset"], "step": step, **results}
     run.write_eval(results)
     return results

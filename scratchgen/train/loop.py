@@ -5,7 +5,11 @@ ways a run stops early.
   `scratchgen train --resume RUN_DIR` continues from there. A second Ctrl-C stops at once.
 - A loss that is NaN or inf (or parameters that became so): TrainingDiverged, naming the step
   and the last finite losses; no checkpoint of the broken state is written, so the newest
-  checkpoint is the last good one.
+  checkpoint is the last good one. NumPy's RuntimeWarnings about overflow and invalid values on
+  the way there are not printed: the one stop message says what happened.
+
+time_s in metrics.jsonl is the run's training time: a resumed run starts from `start_time`,
+the time of the checkpoint it resumed from.
 """
 import contextlib
 import math
@@ -13,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 
 from . import checkpoint, datasets, plots
 from .progress import ProgressBar
@@ -44,12 +49,24 @@ def deferred_interrupt(stream):
         signal.signal(signal.SIGINT, previous)
 
 
-class Trainer:
-    """Runs `model` on `batches` from `start_step` to config["steps"], writing into `run`."""
+@contextlib.contextmanager
+def quiet_numerics():
+    """NumPy's "overflow encountered" and "invalid value encountered" warnings (those that come
+    before a loss turns NaN) are not printed inside the block."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"(overflow|invalid value|divide by zero|underflow) encountered",
+                                RuntimeWarning)
+        yield
 
-    def __init__(self, model, batches, run, config, start_step=0, stream=None, reference_points=None):
+
+class Trainer:
+    """Runs `model` on `batches` from `start_step` to config["steps"], writing into `run`;
+    `start_time` is the run's time_s at `start_step`."""
+
+    def __init__(self, model, batches, run, config, start_step=0, stream=None, reference_points=None, start_time=0.0):
         self.model, self.batches, self.run, self.config = model, batches, run, config
         self.step = start_step
+        self.start_time = self.elapsed = start_time
         self.stream = sys.stderr if stream is None else stream
         self.reference_points = reference_points
         self.last_finite = None  # (step, losses) of the last step whose losses were all finite
@@ -64,14 +81,15 @@ class Trainer:
         progress = ProgressBar(total, self.step, self.stream)
         started = time.perf_counter()
         try:
-            with deferred_interrupt(self.stream) as interrupted:
+            with deferred_interrupt(self.stream) as interrupted, quiet_numerics():
                 while self.step < total and not interrupted.is_set():
                     losses = self.model.train_step(next(self.batches))
                     self.step += 1
+                    self.elapsed = self.start_time + time.perf_counter() - started
                     self.check_finite(losses)
                     self.last_finite = (self.step, losses)
                     progress.update(self.step, losses)
-                    self.after_step(losses, time.perf_counter() - started)
+                    self.after_step(losses, self.elapsed)
                 if interrupted.is_set() and self.step < total:
                     self.save_checkpoint()
                     return "interrupted"
@@ -113,7 +131,7 @@ class Trainer:
             raise TrainingDiverged(f"parameters became non-finite by step {self.step} ({', '.join(bad[:3])}"
                                    f"{', ...' if len(bad) > 3 else ''}); {self.last_finite_text()}; "
                                    f"{self.last_checkpoint_text()}")
-        return checkpoint.save_checkpoint(self.run, state, self.config["keep_checkpoints"])
+        return checkpoint.save_checkpoint(self.run, state, self.config["keep_checkpoints"], self.elapsed)
 
     def plot_samples(self):
         if not self.plotting:

@@ -10,13 +10,19 @@ GRID_SIZE = 64          # images in a sample grid (8 x 8)
 SCATTER_SIZE = 1000     # generated points in a scatter plot
 
 
+MISSING = "needs matplotlib: pip install 'scratchgen[plot]'"
+
+
 def available():
-    return importlib.util.find_spec("matplotlib") is not None
+    try:
+        return importlib.util.find_spec("matplotlib") is not None
+    except (ImportError, ValueError):  # a broken installation
+        return False
 
 
 def _pyplot():
     if not available():
-        raise ModuleNotFoundError("plots need matplotlib: pip install 'scratchgen[plot]'")
+        raise ModuleNotFoundError(f"drawing plots {MISSING}")
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot
@@ -69,12 +75,14 @@ def save_image_grid(images, path, title):
 
 def save_curves(records, path, title):
     """One panel per logged quantity of metrics.jsonl records, against the step."""
-    names = [name for name in records[0] if name not in ("step", "time_s")]
+    names = list(dict.fromkeys(name for record in records for name in record if name not in ("step", "time_s")))
+    if not names:
+        return
     plt = _pyplot()
     figure, panels = plt.subplots(len(names), 1, figsize=(6, 2.2 * len(names)), sharex=True, squeeze=False)
     steps = [record["step"] for record in records]
     for panel, name in zip(panels[:, 0], names):
-        panel.plot(steps, [record[name] for record in records], lw=1)
+        panel.plot(steps, [record.get(name, math.nan) for record in records], lw=1)
         panel.set_ylabel(name)
     panels[-1, 0].set_xlabel("step")
     panels[0, 0].set_title(title)

@@ -1,51 +1,19 @@
-"""A plain-text progress bar on stderr: step, losses, steps/s and time left.
+"""The training loop's progress bar: scratchgen.progress's bar (the one the whole library uses),
+counting steps, with the step's losses after the bar:
 
-On a terminal it redraws one line (carriage return) up to 10 times a second; elsewhere (a log
-file, CI) it prints a full line every 10 seconds and at the end."""
-import sys
-import time
+    step 120/300 [########............] loss_d -0.3 gradient_penalty 0.012 loss_g 0.41 | 0m17s elapsed | 7.02 steps/s | 0m25s left
 
-BAR_WIDTH = 20
+It shows from the first step (no delay): on a terminal it redraws one line up to 10 times a
+second; in a log file, a line after 5 s, then every 10% of the run (at most one per 5 s) or
+every minute, and at the end."""
+from .. import progress
 
-
-def format_duration(seconds):
-    minutes, seconds = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
+format_duration = progress.format_duration
 
 
-class ProgressBar:
+class ProgressBar(progress.ProgressBar):
+    """ProgressBar(total, start, stream); `update(step, losses)` after each step, `close()` at the end.
+    stream=None: scratchgen.progress's default (stderr)."""
+
     def __init__(self, total, start=0, stream=None):
-        self.total, self.start = total, start
-        self.stream = sys.stderr if stream is None else stream
-        self.redraw = self.stream.isatty()
-        self.interval = 0.1 if self.redraw else 10.0
-        self.started = self.last_shown = time.perf_counter()
-        self.shown_any = False
-
-    def line(self, step, losses):
-        elapsed = time.perf_counter() - self.started
-        rate = (step - self.start) / elapsed if elapsed > 0 else 0.0
-        filled = BAR_WIDTH * step // self.total
-        left = format_duration((self.total - step) / rate) if rate > 0 else "?"
-        values = " ".join(f"{name} {value:.4g}" for name, value in losses.items())
-        return (f"step {step}/{self.total} [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {values} | "
-                f"{rate:.2f} steps/s | {left} left")
-
-    def update(self, step, losses):
-        now = time.perf_counter()
-        if now - self.last_shown < self.interval and step < self.total:
-            return
-        self.last_shown = now
-        self.shown_any = True
-        if self.redraw:
-            self.stream.write("\r" + self.line(step, losses) + "\033[K")
-        else:
-            self.stream.write(self.line(step, losses) + "\n")
-        self.stream.flush()
-
-    def close(self):
-        """End the redrawn line, so what follows starts on a line of its own."""
-        if self.redraw and self.shown_any:
-            self.stream.write("\n")
-            self.stream.flush()
+        super().__init__(total, "step", unit="steps", start=start, progress=stream, delay=0)

@@ -1,23 +1,52 @@
 """Starting, resuming and loading runs: what `scratchgen train`, `sample` and `eval` do
-before and after the loop."""
+before and after the loop. Everything the user gave is checked before anything is written
+(config.py's UsageError: the CLI's exit status 2)."""
+import importlib.util
 import math
+import os
+import re
+import sys
 
-from .. import manual_seed, zeros
+from .. import manual_seed, set_num_threads, zeros
 from ..data import toy_distribution
 from ..models import model_class
 from . import checkpoint, config as settings, datasets
+from .config import MissingInput, UsageError
 from .loop import Trainer
 from .run import RunFolder, default_run_dir
 
 REFERENCE_POINTS = 1000  # real points drawn with each scatter plot
+CUDA_ERROR = re.compile(r"cuda\w*Error\w*: ([^()]+)")  # CuPy's "cudaErrorNoDevice: its message"
 
 
 def check_device(device):
     """Fail early, in one line, when `device` cannot hold a tensor here."""
+    settings.check_device_name(device)
+    if device == "cpu":
+        return
+    try:
+        has_cupy = importlib.util.find_spec("cupy") is not None
+    except (ImportError, ValueError):
+        has_cupy = False
+    if not has_cupy:
+        raise UsageError(f"device {device!r} needs CuPy and an NVIDIA GPU, and CuPy is not installed: "
+                         "pip install 'scratchgen[cuda]'")
     try:
         zeros(1, device=device)
-    except Exception as error:  # a missing CuPy, driver or GPU: whatever the backend says
-        raise ValueError(f"device {device!r} cannot be used here: {error}") from None
+    except Exception as error:  # no driver or GPU, a broken CUDA installation: CUDA's own words if any
+        text = " ".join(str(error).split()) or type(error).__name__
+        reason = CUDA_ERROR.search(text)
+        raise UsageError(f"device {device!r} cannot be used here: {reason.group(1).strip() if reason else text}") \
+            from None
+
+
+def check_data_dir(data_dir, source="--data-dir"):
+    """`data_dir` as a str, if it names a folder that exists (else MissingInput: nothing is
+    downloaded for a folder that is not there)."""
+    path = settings.path_text(data_dir)
+    if path is not None and not os.path.isdir(path):
+        raise MissingInput(f"{source} {path} {'is not a folder' if os.path.exists(path) else 'does not exist'}")
+    return path
 
 
 def build(config):
@@ -33,11 +62,13 @@ def build(config):
 def total_steps(batches, steps=None, epochs=None, default=None):
     """The run's total number of steps, from --steps, --epochs or the model's default."""
     if epochs is None:
-        return default if steps is None else steps
-    if batches.batches_per_epoch is None:
-        raise ValueError("--epochs needs a finite dataset, but this one draws fresh points for every "
+        total = default if steps is None else steps
+    elif batches.batches_per_epoch is None:
+        raise UsageError("--epochs needs a finite dataset, but this one draws fresh points for every "
                          "batch; give --steps")
-    return math.ceil(epochs * batches.batches_per_epoch)
+    else:
+        total = math.ceil(epochs * batches.batches_per_epoch)
+    return settings.STEPS.check("steps", total)
 
 
 def reference_points(config):
@@ -49,51 +80,97 @@ def reference_points(config):
 
 def start(model_name, dataset=None, steps=None, epochs=None, overrides=None, seed=0, device="cpu",
           out=None, data_dir=None, stream=None):
-    """Create a run folder and train a new model; returns (run, "finished" | "interrupted")."""
+    """Create a run folder and train a new model; returns (run, "finished" | "interrupted").
+    The run's length is `steps`, `epochs` or the setting overrides["steps"]: one of them."""
+    stream = sys.stderr if stream is None else stream
     model_cls = model_class(model_name)
+    settings.check_length(steps, epochs)
+    if overrides and "steps" in overrides and (steps is not None or epochs is not None):
+        raise UsageError("the run's length is given twice: as steps/epochs and as the setting steps")
+    data_dir = check_data_dir(data_dir)
     config = settings.resolve_config(model_cls, dataset, overrides, seed, device, data_dir)
     check_device(device)
     run = RunFolder(default_run_dir(model_cls.name, config["dataset"]) if out is None else out)
     run.check_unused()
     model, batches = build(config)  # loads the data: a missing file stops here, before the folder is made
     config["steps"] = total_steps(batches, steps, epochs, config["steps"])
+    config["threads"] = set_num_threads(config["threads"] or "free")  # recorded: resume uses the same count
     settings.loop_cadence(config)
     run.create(config)
+    if run.restarted:
+        stream.write(f"scratchgen: {run.path} held a run that never wrote a checkpoint; starting it over\n")
     return run, _train(model, batches, run, config, 0, stream)
 
 
-def resume(run_dir, steps=None, epochs=None, data_dir=None, stream=None):
-    """Continue a run from its newest checkpoint, to its total steps or a new total."""
-    run = RunFolder.open(run_dir)
-    config = run.read_config()
+def open_run(run_dir, data_dir=None):
+    """(run, config) of an existing run folder, its config.json checked as a new run's settings
+    are; `data_dir` (the --data-dir flag) replaces the run's own."""
+    run = RunFolder.open(settings.path_text(run_dir))
+    config = settings.check_stored_config(run.read_config(), run.config_path)
     if data_dir is not None:
-        config["data_dir"] = data_dir
+        config["data_dir"] = check_data_dir(data_dir)
+    elif config["dataset"] == "mnist" and config["data_dir"] is not None and not os.path.isdir(config["data_dir"]):
+        raise MissingInput(f"the run's data folder {config['data_dir']} (data_dir in {run.config_path}) does not "
+                           "exist: give the MNIST folder with --data-dir")
     check_device(config["device"])
+    return run, config
+
+
+def resume(run_dir, steps=None, epochs=None, data_dir=None, stream=None):
+    """Continue a run from its newest checkpoint that loads, to its total steps or a new total.
+    Newer checkpoints that do not load are renamed step_XXXXXX.unreadable.npz (never deleted)
+    and named on `stream`, one line each."""
+    stream = sys.stderr if stream is None else stream
+    settings.check_length(steps, epochs)
+    run, config = open_run(run_dir, data_dir)
+    config["threads"] = set_num_threads(config["threads"] or "free")  # the run's own count: the same numbers
     model, batches = build(config)
-    _, state = checkpoint.latest_checkpoint(run)
-    checkpoint.restore(state, model, batches)
+    restored = []
+
+    def restore(state):
+        nonlocal model, batches
+        if restored:  # an earlier checkpoint failed part-way through restoring: start from fresh ones
+            model, batches = build(config)
+        restored.append(1)
+        checkpoint.restore(state, model, batches)
+    path, state, skipped = checkpoint.load_newest(run, restore)
     config["steps"] = total_steps(batches, steps, epochs, config["steps"])
+    settings.loop_cadence(config)  # an edited config.json may have put null back
     if config["steps"] < state["step"]:
-        raise ValueError(f"the run is at step {state['step']}, past the {config['steps']} steps asked for")
+        raise UsageError(f"the run is at step {state['step']}, past the {config['steps']} steps asked for")
+    for unreadable, why in skipped:  # set aside only now that the run will go on
+        kept = checkpoint.set_aside(unreadable)
+        stream.write(f"scratchgen: skipped checkpoint {unreadable.name} ({why}); kept it as {kept.name}; "
+                     f"resuming from {path.name}\n")
+    for folder in (run.checkpoints, run.samples):
+        folder.mkdir(exist_ok=True)
+    start_time = checkpoint.elapsed_at(run, state["step"])
     run.write_config(config)
-    run.truncate_metrics(state["step"])
-    return run, _train(model, batches, run, config, state["step"], stream)
+    dropped = run.truncate_metrics(state["step"])
+    if dropped:
+        stream.write(f"scratchgen: left out {dropped} unreadable line{'s' if dropped > 1 else ''} of "
+                     f"{run.metrics_path}\n")
+    return run, _train(model, batches, run, config, state["step"], stream, start_time)
 
 
-def _train(model, batches, run, config, start_step, stream):
-    trainer = Trainer(model, batches, run, config, start_step, stream, reference_points(config))
+def _train(model, batches, run, config, start_step, stream, start_time=0.0):
+    trainer = Trainer(model, batches, run, config, start_step, stream, reference_points(config), start_time)
     return trainer.train()
 
 
-def load_trained(run_dir, data_dir=None):
-    """(run, config, model, step) with the model as the run's newest checkpoint holds it."""
-    run = RunFolder.open(run_dir)
-    config = run.read_config()
-    if data_dir is not None:
-        config["data_dir"] = data_dir
-    check_device(config["device"])
-    manual_seed(config["seed"])
-    model = model_class(config["model"])(config)
-    _, state = checkpoint.latest_checkpoint(run)
-    model.load_state_dict(state["model"])
-    return run, config, model, state["step"]
+def load_trained(run_dir, data_dir=None, stream=None):
+    """(run, config, model, step) with the model as the run's newest checkpoint that loads holds
+    it; a newer one that does not is named on `stream` (stderr), one line each."""
+    stream = sys.stderr if stream is None else stream
+    run, config = open_run(run_dir, data_dir)
+    model_cls = model_class(config["model"])
+    models = []
+
+    def load_model(state):
+        manual_seed(config["seed"])
+        models.append(model_cls(config))  # a fresh model for each try: a failed one may be half loaded
+        models[-1].load_state_dict(state["model"])
+    path, state, skipped = checkpoint.load_newest(run, load_model)
+    for unreadable, why in skipped:
+        stream.write(f"scratchgen: skipped checkpoint {unreadable.name} ({why}); using {path.name}\n")
+    return run, config, models[-1], state["step"]
