@@ -41,13 +41,13 @@ def _checked_inputs(inputs, caller):
 def _analytic(fn, inputs, wrt):
     """J[i] has shape (total output elements, inputs[i].size), by one backward per row."""
     outputs = _outputs(fn(*inputs))
-    sizes = [o.data.size for o in outputs]
-    jac = [numpy.zeros((sum(sizes), inputs[i].data.size)) for i in wrt]
+    sizes = [o.array.size for o in outputs]
+    jac = [numpy.zeros((sum(sizes), inputs[i].array.size)) for i in wrt]
     row = 0
     for k, out in enumerate(outputs):
-        for j in range(out.data.size):
+        for j in range(out.array.size):
             seeds = [as_tensor(numpy.zeros(o.shape, dtype=o.dtype)) for o in outputs]
-            seeds[k].data.reshape(-1)[j] = 1
+            seeds[k].array.reshape(-1)[j] = 1
             live = [(o, s) for o, s in zip(outputs, seeds) if o.requires_grad]
             if live:
                 grads = engine.grad([o for o, _ in live], [inputs[i] for i in wrt],
@@ -67,7 +67,7 @@ def _numeric(fn, inputs, wrt, eps):
     jac = []
     outputs = flat_output().size
     for i in wrt:
-        x = inputs[i].data.reshape(-1)
+        x = inputs[i].array.reshape(-1)
         columns = []
         for j in range(x.size):
             original = x[j]

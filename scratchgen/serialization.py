@@ -76,7 +76,7 @@ class _Encoder:
 
     def encode(self, obj, where):
         if isinstance(obj, Tensor):
-            host = backends.get(obj.data).to_host(obj.data)
+            host = backends.get(obj.array).to_host(obj.array)
             return {"tensor": self._add(host, where), "requires_grad": obj.requires_grad, "device": obj.device}
         if isinstance(obj, numpy.ndarray):
             return {"ndarray": self._add(obj, where)}

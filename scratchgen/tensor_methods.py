@@ -18,11 +18,11 @@ def _reflected(op):
 def _elementwise_test(op, name, operands):
     """Comparisons (and &, |, ^ of bool or integer tensors) give bool tensors outside the graph."""
     def method(self, other):
-        value = other.data if isinstance(other, Tensor) else other
+        value = other.array if isinstance(other, Tensor) else other
         try:
             if getattr(value, "dtype", None) is None and numpy.asarray(value).dtype.kind not in "biuf":
                 raise TypeError  # a string, or a list of them: NumPy would compare them as unequal
-            return _bool_tensor(self, op(self.data, value))
+            return _bool_tensor(self, op(self.array, value))
         except (TypeError, ValueError):  # NumPy's refusal, said at the API boundary
             raise TypeError(f"{name}: argument 'other' must be {operands} that broadcasts with shape "
                             f"{self.shape} (dtype {self.dtype}), got {type(other).__name__} {other!r:.60}") from None
@@ -41,13 +41,13 @@ def _logical(op, name):
 def _invert(self):
     if self.dtype.kind not in "biu":
         raise TypeError(f"__invert__: ~ needs a bool or integer tensor (self), got dtype {self.dtype}")
-    return as_tensor(~self.data)
+    return as_tensor(~self.array)
 
 
 def _any_or_all(name):
     def method(self, dim=None):
         axis = None if dim is None else normalize_dim(dim, self.ndim, name)
-        return _bool_tensor(self, getattr(self.data, name)(axis=axis))
+        return _bool_tensor(self, getattr(self.array, name)(axis=axis))
     method.__name__ = name
     return method
 

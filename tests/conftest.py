@@ -1,8 +1,15 @@
 """Hypothesis profiles: "dev" (the default), a lighter "ci" and a "thorough" one for hunting
 bugs; pick one with HYPOTHESIS_PROFILE=thorough. No deadline: gradcheck's timing varies with
-the drawn shapes."""
+the drawn shapes.
+
+One thread count for every test: a training run otherwise sizes its threads to the cores that
+are free when it starts, and OpenBLAS's last bits depend on the count, so two runs that a test
+compares (straight and resumed) could start on different counts beside the other test worker.
+tests/test_thread_policy.py tests that sizing itself."""
 import os
 import pathlib
+
+os.environ.setdefault("SCRATCHGEN_NUM_THREADS", str(len(os.sched_getaffinity(0))))  # before scratchgen loads
 
 import pytest
 from hypothesis import HealthCheck, settings

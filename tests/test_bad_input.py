@@ -505,7 +505,7 @@ def to_call(d):
 def one_hot_call(d):
     classes = d.draw(st.integers(2, 4))
     t = labels(shape(d, min_dims=1), classes)
-    t.data.reshape(-1)[0] = classes - 1  # the largest class occurs, so num_classes - 1 is too small
+    t.array.reshape(-1)[0] = classes - 1  # the largest class occurs, so num_classes - 1 is too small
     return {"tensor": t, "num_classes": d.draw(st.sampled_from([classes, -1]))}
 
 

@@ -262,7 +262,7 @@ def test_to_cuda_and_back_carries_gradients(device):
         on_device = x.to("cuda")
         assert on_device.device == "cuda" and on_device.requires_grad
         back = (on_device * on_device).to("cpu")
-        assert isinstance(back.data, np.ndarray)
+        assert isinstance(back.array, np.ndarray)
         (back * sg.tensor(x_array)).sum().backward()
     assert_allclose(host(x.grad), 2 * x_array ** 2, rtol=RTOL)  # d(x^2 * x_const)/dx
 
@@ -294,6 +294,6 @@ def test_save_and_load_a_cuda_state_dict(device, tmp_path):
         assert all(t.device == "cuda" for t in loaded.values() if t.dtype == np.float32)
         on_host = sg.load(path, map_location="cpu")
     for key, tensor in cpu_model.state_dict().items():
-        assert isinstance(on_host[key].data, np.ndarray)
+        assert isinstance(on_host[key].array, np.ndarray)
         close(loaded[key], tensor, rtol=0, atol=0)
         close(on_host[key], tensor, rtol=0, atol=0)

@@ -18,8 +18,8 @@ def _dataset(n=10):
 
 def _indices(batch):
     features, labels = batch
-    np.testing.assert_array_equal(features.data[:, 0], labels.data)  # rows stay paired with their labels
-    return labels.data.tolist()
+    np.testing.assert_array_equal(features.array[:, 0], labels.array)  # rows stay paired with their labels
+    return labels.array.tolist()
 
 
 def _epoch(loader):
@@ -74,8 +74,8 @@ def test_batches_are_tensors_with_the_arrays_dtypes():
 def test_transform_applies_to_the_first_array_only():
     loader = DataLoader(_dataset(6), batch_size=3, transform=lambda x: x * 10)
     x, y = next(iter(loader))
-    np.testing.assert_array_equal(x.data[:, 0], [0, 10, 20])
-    np.testing.assert_array_equal(y.data, [0, 1, 2])
+    np.testing.assert_array_equal(x.array[:, 0], [0, 10, 20])
+    np.testing.assert_array_equal(y.array, [0, 1, 2])
 
 
 # ---- resuming ----------------------------------------------------------------------------------
@@ -86,7 +86,7 @@ def _binarized_loader(seed):
 
 
 def _as_lists(batch):
-    return [tensor.data.tolist() for tensor in batch]
+    return [tensor.array.tolist() for tensor in batch]
 
 
 @pytest.mark.parametrize("stop_after", [0, 3, 7, 9, 13])

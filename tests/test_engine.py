@@ -99,7 +99,7 @@ def test_long_chain_does_not_hit_the_recursion_limit():
 def test_saved_arrays_are_freed_after_backward_without_retain_graph():
     x = leaf(1000)
     hidden = x.exp()
-    saved = weakref.ref(hidden.data)
+    saved = weakref.ref(hidden.array)
     loss = (hidden * 2).sum()
     del hidden
     assert saved() is not None, "the graph holds what backward needs"
@@ -112,7 +112,7 @@ def test_saved_arrays_are_freed_without_garbage_collection_when_graph_is_dropped
     try:
         x = leaf(1000)
         hidden = x.tanh()
-        saved = weakref.ref(hidden.data)
+        saved = weakref.ref(hidden.array)
         loss = hidden.sum()
         del hidden, loss
         assert saved() is None, "no reference cycle keeps a dropped graph alive"

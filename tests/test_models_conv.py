@@ -50,7 +50,7 @@ def redraw_in_float64(networks, std):
     for network in networks:
         network.double()
         for parameter in network.parameters():
-            parameter.data[...] = rng.normal(0, std, parameter.shape)
+            parameter.array[...] = rng.normal(0, std, parameter.shape)
 
 
 def assert_parameter_gradients_match(loss_fn, parameters, eps=1e-6, per_tensor=3):
@@ -60,7 +60,7 @@ def assert_parameter_gradients_match(loss_fn, parameters, eps=1e-6, per_tensor=3
     gradients = sg.grad(loss_fn(), parameters)
     rng = np.random.default_rng(0)
     for i, (parameter, gradient) in enumerate(zip(parameters, gradients)):
-        flat = parameter.data.reshape(-1)
+        flat = parameter.array.reshape(-1)
         for index in rng.choice(flat.size, min(per_tensor, flat.size), replace=False):
             original = flat[index]
             flat[index] = original + eps
@@ -69,7 +69,7 @@ def assert_parameter_gradients_match(loss_fn, parameters, eps=1e-6, per_tensor=3
             minus = loss_fn().item()
             flat[index] = original
             numeric = (plus - minus) / (2 * eps)
-            assert gradient.data.reshape(-1)[index] == pytest.approx(numeric, rel=1e-4, abs=1e-7), \
+            assert gradient.array.reshape(-1)[index] == pytest.approx(numeric, rel=1e-4, abs=1e-7), \
                 f"parameter {i} {tuple(parameter.shape)}, element {index}"
 
 

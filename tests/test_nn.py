@@ -322,7 +322,7 @@ def test_state_dict_keys_and_shapes_equal_torchs(name):
 def test_state_dict_values_are_detached_and_share_memory():
     fc = nn.Linear(2, 3)
     state = fc.state_dict()
-    assert not state["weight"].requires_grad and state["weight"].data is fc.weight.data
+    assert not state["weight"].requires_grad and state["weight"].array is fc.weight.array
     assert fc.state_dict(keep_vars=True)["weight"] is fc.weight
 
 

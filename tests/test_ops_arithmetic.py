@@ -81,8 +81,8 @@ def test_a_transposed_matmul_gradient_keeps_its_inputs_memory_order():
     a, b, g = rng.standard_normal((2, 3)), rng.standard_normal((3, 1500)), rng.standard_normal((2, 1500))
     a_tensor = sg.tensor(a, requires_grad=True)
     (grad,) = sg.grad(F.matmul(a_tensor, sg.tensor(b)), [a_tensor], [sg.tensor(g)])
-    assert grad.data.flags.c_contiguous
-    np.testing.assert_allclose(grad.data, g @ b.T, rtol=1e-12)
+    assert grad.array.flags.c_contiguous
+    np.testing.assert_allclose(grad.array, g @ b.T, rtol=1e-12)
 
 
 @given(data=st.data())
@@ -115,8 +115,8 @@ def test_linear_of_a_transposed_input(data, out_features):
 def test_linear_leaves_the_input_gradient_in_the_inputs_memory_order(out_features):
     x = sg.tensor(np.ones((3, 5)), requires_grad=True).transpose(0, 1)  # (5, 3), F order
     (grad,) = sg.grad(F.linear(x, sg.ones(out_features, 3)).sum(), [x])
-    assert grad.data.flags.f_contiguous and not grad.data.flags.c_contiguous
-    np.testing.assert_array_equal(grad.data, np.full((5, 3), float(out_features)))
+    assert grad.array.flags.f_contiguous and not grad.array.flags.c_contiguous
+    np.testing.assert_array_equal(grad.array, np.full((5, 3), float(out_features)))
 
 
 OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,

@@ -292,7 +292,7 @@ def test_in_layout_of_copies_values_into_the_memory_order_of_another_tensor(data
     order = data.draw(st.permutations(range(x.ndim)))
     like = sg.tensor(np.ascontiguousarray(np.zeros(x.shape).transpose(order)).transpose(np.argsort(order)))
     out = in_layout_of(sg.tensor(x), like)
-    assert out.data.strides == like.data.strides
+    assert out.array.strides == like.array.strides
     check(lambda x: in_layout_of(x, like), lambda x: x.clone(), [x])
 
 

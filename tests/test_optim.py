@@ -54,8 +54,8 @@ def assert_follows_torch(name, options, param_shapes, seed, fused=None):
         our_optimizer.step()
         their_optimizer.step()
         for p, q, g in zip(ours, theirs, step_grads):
-            assert_close(p.data, q.detach().numpy())
-            np.testing.assert_array_equal(p.grad.data, g, err_msg="step must not modify .grad")
+            assert_close(p.array, q.detach().numpy())
+            np.testing.assert_array_equal(p.grad.array, g, err_msg="step must not modify .grad")
     for p, q in zip(ours, theirs):
         ours_state, their_state = our_optimizer.state.get(p, {}), their_optimizer.state.get(q, {})
         assert set(ours_state) == set(their_state), "state buffers carry torch's names"
@@ -112,7 +112,7 @@ def test_param_groups_with_their_own_lr_follow_torch(name, fused):
         our_optimizer.step()
         their_optimizer.step()
     for p, q in zip(ours, theirs):
-        assert_close(p.data, q.detach().numpy())
+        assert_close(p.array, q.detach().numpy())
 
 
 def test_add_param_group_fills_in_the_defaults():
@@ -138,16 +138,16 @@ def test_parameters_without_grad_are_skipped(name):
 @pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop"])
 def test_step_updates_in_place_and_bumps_the_version(name, fused):
     param = sg.ones(2, 3, requires_grad=True)
-    array = param.data
+    array = param.array
     optimizer = getattr(optim, name)([param], **DEFAULT_OPTIONS[name], fused=fused)
     for step in range(1, 4):
         param.grad = sg.full((2, 3), 0.5)
         optimizer.step()
-        assert param.data is array and param._version[0] == step
+        assert param.array is array and param._version[0] == step
         assert param.dtype == np.float32 and param.requires_grad and param.is_leaf
 
     def state_arrays():
-        return [v.data for v in optimizer.state[param].values() if isinstance(v, sg.Tensor)]
+        return [v.array for v in optimizer.state[param].values() if isinstance(v, sg.Tensor)]
 
     arrays = state_arrays()
     assert all(a.dtype == np.float32 for a in arrays)
@@ -221,7 +221,7 @@ def test_state_dict_round_trip_through_save_resumes_identically(name, fused, tmp
     resumed.load_state_dict(checkpoint["optim"])
     run(resumed_params, resumed, grads[STEPS // 2:])
     for p, q in zip(resumed_params, straight_params):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.array, q.array)
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop"])
@@ -252,7 +252,7 @@ def test_sgd_without_momentum_keeps_no_state_as_torch():
     our_optimizer.step()
     their_optimizer.step()
     assert our_optimizer.state_dict()["state"] == their_optimizer.state_dict()["state"] == {}
-    np.testing.assert_array_equal(ours.data, theirs.detach().numpy())
+    np.testing.assert_array_equal(ours.array, theirs.detach().numpy())
 
 
 def checkpointed_adam():

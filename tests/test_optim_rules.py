@@ -62,14 +62,14 @@ def assert_rule_matches_fused(name, options, param_shapes, seed, dtype=np.float6
         rule.step()
         for i, (p, q, g) in enumerate(zip(fused_params, rule_params, grads)):
             where = f"{name}({options}), step {step}, parameter {i} of shape {p.shape}"
-            assert same_bits(p.data, q.data), f"{where}: the parameters differ"
+            assert same_bits(p.array, q.array), f"{where}: the parameters differ"
             assert q._version[0] == step, f"{where}: fused=False must bump the version once per step"
-            np.testing.assert_array_equal(q.grad.data, g, err_msg=f"{where}: fused=False modified .grad")
+            np.testing.assert_array_equal(q.grad.array, g, err_msg=f"{where}: fused=False modified .grad")
             fused_state, rule_state = fused.state.get(p, {}), rule.state.get(q, {})
             assert set(fused_state) == set(rule_state), where
             for key, value in fused_state.items():
                 if isinstance(value, sg.Tensor):
-                    assert same_bits(value.data, rule_state[key].data), f"{where}: state {key!r} differs"
+                    assert same_bits(value.array, rule_state[key].array), f"{where}: state {key!r} differs"
                 else:
                     assert value == rule_state[key], f"{where}: state {key!r} differs"
 

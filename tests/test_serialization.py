@@ -21,7 +21,7 @@ def assert_same(saved, loaded):
     assert type(loaded) is type(saved), f"{type(saved).__name__} came back as {type(loaded).__name__}"
     if isinstance(saved, sg.Tensor):
         assert (loaded.dtype, loaded.requires_grad, loaded.device) == (saved.dtype, saved.requires_grad, saved.device)
-        np.testing.assert_array_equal(loaded.data, saved.data, strict=True)
+        np.testing.assert_array_equal(loaded.array, saved.array, strict=True)
     elif isinstance(saved, (np.ndarray, np.generic)):
         np.testing.assert_array_equal(loaded, saved, strict=True)
     elif isinstance(saved, (list, tuple)):

@@ -89,3 +89,22 @@ def test_manual_seed_repeats_and_generators_are_independent():
 def test_unknown_device_is_a_clear_error():
     with pytest.raises(ValueError, match="device: expected 'cpu' or 'cuda', got 'tpu'"):
         sg.zeros(2, device="tpu")
+
+
+def test_data_is_a_tensor_sharing_the_array_without_history_as_in_torch():
+    w = sg.zeros(3, requires_grad=True)
+    view = w.data
+    assert isinstance(view, sg.Tensor) and not view.requires_grad and view.grad_fn is None
+    assert view.array is w.array
+    w.data.normal_(0.0, 0.02)  # the DCGAN initialisation idiom: allowed outside no_grad, as in torch
+    assert w.array.any() and w._version[0] == 0  # autograd is not told, as torch's .data does not tell it
+    w.data.fill_(1.0)
+    np.testing.assert_array_equal(w.data.numpy(), [1.0, 1.0, 1.0])
+
+
+def test_setting_data_replaces_the_array():
+    w = sg.zeros(3, requires_grad=True)
+    w.data = sg.ones(2, 2, dtype=sg.float64)
+    assert w.shape == (2, 2) and w.dtype == np.float64 and w.requires_grad
+    with pytest.raises(TypeError, match="data: a Tensor's data can be set to a Tensor"):
+        w.data = np.ones(2)

@@ -77,7 +77,7 @@ def _root_gradients(outputs, grad_outputs, caller):
             raise RuntimeError(f"{caller}: output {i} does not require grad and has no grad_fn "
                                "(was it computed under no_grad, or from tensors without requires_grad?)")
         if g is None:
-            if out.data.size != 1:
+            if out.array.size != 1:
                 raise RuntimeError(f"{caller}: output {i} has shape {out.shape}; a gradient can be "
                                    "created implicitly only for a scalar output, pass grad_outputs")
             g = ones_like(out)
@@ -134,7 +134,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, targets, caller):
                 if not need or g is None:
                     continue
                 if anomaly:
-                    _check_finite(g.data, f"{node.name} backward")
+                    _check_finite(g.array, f"{node.name} backward")
                 if g.shape != shape:
                     g = sum_to(g, shape)
                 keep[id(nxt)] = nxt
@@ -173,7 +173,7 @@ def _accumulate_grad(leaf, grad, create_graph):
     if grad.dtype != leaf.dtype:
         grad = grad.to(dtype=leaf.dtype)  # e.g. float32 leaf used in a float64 expression
     if not create_graph:
-        grad = Tensor._wrap(leaf.backend.owned(grad.data))
+        grad = Tensor._wrap(leaf.backend.owned(grad.array))
     leaf.grad = grad if leaf.grad is None else leaf.grad + grad
 
 

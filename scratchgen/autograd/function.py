@@ -112,7 +112,7 @@ class Function:
         state = mode.state
         record = state.grad_enabled and any(t.requires_grad for t in inputs)
         ctx = Node(inputs) if record else _Unrecorded()
-        out = cls.forward(ctx, *[t.data for t in inputs], **params)
+        out = cls.forward(ctx, *[t.array for t in inputs], **params)
         if isinstance(out, numpy.generic):  # NumPy turns 0-d results into scalars
             out = numpy.asarray(out)
         if state.anomaly:

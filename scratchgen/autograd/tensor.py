@@ -20,13 +20,15 @@ float32, float64, int64, int32, bool_ = numpy.float32, numpy.float64, numpy.int6
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_counter", "_hooks", "__weakref__")
+    """`array` is the NumPy or CuPy array it holds (Chainer's name); `data` is, as in PyTorch, a
+    Tensor sharing that array without its history."""
+    __slots__ = ("array", "grad", "requires_grad", "grad_fn", "_counter", "_hooks", "__weakref__")
     __array_priority__ = 1000  # numpy_array * tensor dispatches to Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
         if isinstance(data, Tensor):
-            data = data.data
-        self.data = _to_array(data, dtype, device, "tensor")
+            data = data.array
+        self.array = _to_array(data, dtype, device, "tensor")
         self.grad = None
         self.grad_fn = None
         self._counter = None  # the version counter, made on first use (see _version)
@@ -39,7 +41,7 @@ class Tensor:
     def _wrap(cls, array, grad_fn=None, version=None):
         """Fast constructor for op outputs (no conversion, no checks)."""
         t = cls.__new__(cls)
-        t.data = array
+        t.array = array
         t.grad = None
         t.grad_fn = grad_fn
         t.requires_grad = grad_fn is not None
@@ -49,6 +51,20 @@ class Tensor:
 
     # ---- properties -------------------------------------------------------------------
     @property
+    def data(self):
+        """A Tensor on this one's array, outside the graph and without its version counter, as
+        torch's `.data`: `param.data.normal_(0.0, 0.02)` changes the parameter in place, and
+        autograd is not told (`detach()` shares the counter, so it is)."""
+        return Tensor._wrap(self.array)
+
+    @data.setter
+    def data(self, value):
+        """`x.data = t`: x holds t's array from now on (its shape and dtype too), as in torch."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data: a Tensor's data can be set to a Tensor (torch's rule), got {type(value).__name__}")
+        self.array = value.array
+
+    @property
     def _version(self):
         """[number of in-place changes so far], shared with `detach()`ed copies and saved
         outputs of this tensor. Made on first use: most tensors are never changed in place,
@@ -57,11 +73,11 @@ class Tensor:
             self._counter = [0]
         return self._counter
 
-    shape = property(lambda self: self.data.shape)
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: self.data.ndim)
+    shape = property(lambda self: self.array.shape)
+    dtype = property(lambda self: self.array.dtype)
+    ndim = property(lambda self: self.array.ndim)
     is_leaf = property(lambda self: self.grad_fn is None)
-    backend = property(lambda self: backends.get(self.data))
+    backend = property(lambda self: backends.get(self.array))
     device = property(lambda self: self.backend.name)
 
     def size(self, dim=None):
@@ -71,7 +87,7 @@ class Tensor:
         return self.ndim
 
     def numel(self):
-        return int(self.data.size)
+        return int(self.array.size)
 
     def __len__(self):
         if self.ndim == 0:
@@ -85,16 +101,16 @@ class Tensor:
     def numpy(self):
         if self.requires_grad and mode.is_grad_enabled():
             raise RuntimeError("numpy(): tensor requires grad; call .detach().numpy()")
-        return self.data if isinstance(self.data, numpy.ndarray) else self.data.get()
+        return self.array if isinstance(self.array, numpy.ndarray) else self.array.get()
 
     def __array__(self, dtype=None, copy=None):
         array = self.detach().numpy()
         return array if dtype is None else array.astype(dtype)
 
     def item(self):
-        if self.data.size != 1:
-            raise ValueError(f"item(): tensor has {self.data.size} elements, expected 1")
-        return self.data.reshape(()).item()
+        if self.array.size != 1:
+            raise ValueError(f"item(): tensor has {self.array.size} elements, expected 1")
+        return self.array.reshape(()).item()
 
     def tolist(self):
         return self.detach().numpy().tolist()
@@ -106,8 +122,8 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"bool(): truth value of a tensor with {self.data.size} elements is "
+        if self.array.size != 1:
+            raise RuntimeError(f"bool(): truth value of a tensor with {self.array.size} elements is "
                                "ambiguous; use .any() or .all()")
         return bool(self.item())
 
@@ -116,7 +132,7 @@ class Tensor:
 
     def detach(self):
         """The same data, cut from the graph."""
-        return Tensor._wrap(self.data, version=self._version)
+        return Tensor._wrap(self.array, version=self._version)
 
     def __repr__(self):
         body = numpy.array2string(numpy.asarray(self.__array__()), separator=", ", prefix="tensor(")
@@ -161,7 +177,7 @@ class Tensor:
                 f"({'a leaf' if self.is_leaf else 'part of a graph'}); wrap it in sg.no_grad() "
                 "or use the out-of-place op")
         try:
-            update(self.data)
+            update(self.array)
         except IndexError as error:  # only __setitem__ indexes
             raise IndexError(f"{op_name}: index is invalid for a tensor of shape {self.shape}: {error}") from None
         except (TypeError, ValueError) as error:  # NumPy's broadcasting or casting refused
@@ -174,7 +190,7 @@ class Tensor:
     def _other(self, value, op_name, arg):
         """A Tensor's or an array's data on this tensor's device (copy_ may cross devices), or
         a number."""
-        value = value.data if isinstance(value, Tensor) else value
+        value = value.array if isinstance(value, Tensor) else value
         if not (hasattr(value, "dtype") and hasattr(value, "shape")) and not isinstance(value, numbers.Number):
             raise TypeError(f"{op_name}: argument '{arg}' must be a Tensor, an array or a number, "
                             f"got {type(value).__name__}")
@@ -244,7 +260,7 @@ def index_arrays(index, xp):
     if isinstance(index, tuple):
         return tuple(index_arrays(i, xp) for i in index)
     if isinstance(index, Tensor):
-        index = index.data
+        index = index.array
     if isinstance(index, (list, numpy.ndarray)):
         return xp.asarray(index)
     if hasattr(index, "__cuda_array_interface__") and xp is numpy:

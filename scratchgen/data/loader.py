@@ -103,7 +103,7 @@ class DataLoader:
         self._epoch, self._position, self._order = self._epoch + 1, 0, None
 
     def _batch(self, indices):
-        index = as_tensor(indices, device=as_tensor(self._arrays[0]).device).data  # on the data's device
+        index = as_tensor(indices, device=as_tensor(self._arrays[0]).device).array  # on the data's device
         batch = [array[index] for array in self._arrays]
         if self.transform is not None:
             batch[0] = self.transform(batch[0])
@@ -131,7 +131,7 @@ def _as_arrays(dataset):
     items = [dataset] if single else list(dataset)
     if not items:
         raise ValueError("DataLoader: dataset is an empty tuple; expected an array or a tuple of arrays")
-    arrays = [item.data if isinstance(item, Tensor) else _as_array(item) for item in items]
+    arrays = [item.array if isinstance(item, Tensor) else _as_array(item) for item in items]
     if any(array.ndim == 0 for array in arrays):
         raise ValueError(f"DataLoader: dataset arrays need a first dimension (one row per sample), got shapes "
                          f"{[array.shape for array in arrays]}")

@@ -235,7 +235,7 @@ class Module:
     # ---- device and dtype ---------------------------------------------------------------
     def to(self, device=None, dtype=None):
         """Move and/or cast floating-point parameters and buffers in place: the Parameter
-        objects stay the same (an optimizer holding them keeps working), only `.data`
+        objects stay the same (an optimizer holding them keeps working), only their `.array`
         changes. `to("cuda")`, `to(sg.float64)`, or both; integer buffers keep their dtype."""
         if device is not None and not isinstance(device, str):
             device, dtype = None, device
@@ -244,10 +244,10 @@ class Module:
 
         def convert(tensor):
             cast = dtype if tensor.dtype.kind == "f" else None
-            return tensor.detach().to(device, cast).data
+            return tensor.detach().to(device, cast).array
 
         for tensor in itertools.chain(self.parameters(), self.buffers()):
-            tensor.data = convert(tensor)
+            tensor.array = convert(tensor)
             if tensor.grad is not None:
                 tensor.grad = as_tensor(convert(tensor.grad))
         return self
@@ -359,7 +359,7 @@ class Module:
 def _source_array(value, target, key):
     """A state-dict value as an array on `target`'s device."""
     if isinstance(value, Tensor):
-        return value.detach().to(target.device).data
+        return value.detach().to(target.device).array
     if not hasattr(value, "shape"):
         raise TypeError(f"load_state_dict: value for {key} must be a Tensor or an array, "
                         f"got {type(value).__name__}")

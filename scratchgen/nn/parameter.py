@@ -15,7 +15,7 @@ class Parameter(Tensor):
             data = empty(0)
         if isinstance(data, Tensor):
             super().__init__(0.0)
-            self.data = data.data  # shares memory, like torch's Tensor._make_subclass
+            self.array = data.array  # shares memory, like torch's Tensor._make_subclass
             self.requires_grad_(requires_grad)
         else:
             super().__init__(data, requires_grad=requires_grad)

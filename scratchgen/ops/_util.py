@@ -17,7 +17,7 @@ def operand(value, like, op, arg="other"):
         return value
     backend = like.backend
     if isinstance(value, numbers.Number):
-        dtype = like.data.dtype
+        dtype = like.array.dtype
         if dtype.kind != "f" or isinstance(value, complex):
             dtype = backend.xp.result_type(dtype, value)
         return Tensor._wrap(_constant(backend.xp, value, dtype))
@@ -105,7 +105,7 @@ def check_broadcasts_to(value, shape, op, arg, target="input"):
 
 def same_device(op, **tensors):
     """Every Tensor among `tensors` on one device, else a RuntimeError naming each one's."""
-    if len({type(t.data) for t in tensors.values() if isinstance(t, Tensor)}) < 2:  # one array type: one device
+    if len({type(t.array) for t in tensors.values() if isinstance(t, Tensor)}) < 2:  # one array type: one device
         return
     devices = {name: t.device for name, t in tensors.items() if isinstance(t, Tensor)}
     if len(set(devices.values())) > 1:

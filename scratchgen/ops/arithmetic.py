@@ -121,7 +121,7 @@ class MatMul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_inputs
         need_a, need_b = ctx.needs_input_grad
-        return (MatMul.apply(g, b.transpose(-1, -2), layout_of=a.data) if need_a else None,
+        return (MatMul.apply(g, b.transpose(-1, -2), layout_of=a.array) if need_a else None,
                 MatMul.apply(a.transpose(-1, -2), g) if need_b else None)
 
 
@@ -142,7 +142,7 @@ class Linear(Function):
         x, weight = ctx.saved_inputs
         need = ctx.needs_input_grad
         g2 = g.reshape(-1, g.shape[-1])
-        gx = MatMul.apply(g, weight, layout_of=x.data) if need[0] else None
+        gx = MatMul.apply(g, weight, layout_of=x.array) if need[0] else None
         gw = matmul(g2.transpose(0, 1), x.reshape(-1, x.shape[-1])) if need[1] else None
         gb = g2.sum(0) if len(need) > 2 and need[2] else None
         return gx, gw, gb

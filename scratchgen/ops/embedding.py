@@ -50,7 +50,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if weight.ndim != 2:
         raise ValueError(f"{op}: weight must be 2-D (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
     num_rows = weight.shape[0]
-    indices = input.data
+    indices = input.array
     if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= num_rows):
         raise IndexError(f"{op}: indices must be in [0, {num_rows}), got min {int(indices.min())}, "
                          f"max {int(indices.max())} in input (weight has {num_rows} rows)")
@@ -92,10 +92,10 @@ def _renormalize_rows(weight, indices, max_norm, norm_type):
     """torch's max_norm: rows looked up whose norm exceeds max_norm are scaled down to it, in place."""
     xp = weight.backend.xp
     rows = xp.unique(indices)
-    norms = xp.linalg.norm(weight.data[rows], ord=norm_type, axis=1)
+    norms = xp.linalg.norm(weight.array[rows], ord=norm_type, axis=1)
     too_long = norms > max_norm
     if too_long.any():
         with no_grad():
             scale = max_norm / (norms[too_long] + 1e-7)
-            updated = weight.data[rows[too_long]] * scale[:, None]
+            updated = weight.array[rows[too_long]] * scale[:, None]
             weight[rows[too_long]] = updated

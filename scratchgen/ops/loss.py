@@ -58,7 +58,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """-(t log x + (1 - t) log(1 - x)); each log clamped at -100 as torch does."""
     _same_shape(input, target, "binary_cross_entropy")
     _elementwise_weight(weight, input, "binary_cross_entropy")
-    x = input.data
+    x = input.array
     if x.size and (x.min() < 0 or x.max() > 1):
         raise ValueError(f"binary_cross_entropy: input must be probabilities in [0, 1], got values "
                          f"in [{float(x.min())}, {float(x.max())}]; use binary_cross_entropy_with_logits")
@@ -111,7 +111,7 @@ def _nll(input, target, weight, ignore_index, reduction, op):
     check_tensor(input, op, "input")
     check_tensor(target, op, "target")
     ignore_index = integer(ignore_index, op, "ignore_index")
-    labels = target.data
+    labels = target.array
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must hold integer class indices, got dtype {labels.dtype}")
     expected = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
@@ -130,7 +130,7 @@ def _nll(input, target, weight, ignore_index, reduction, op):
                          f"min {int(flat[keep].min())}, max {int(flat[keep].max())}")
     safe = xp.where(keep, flat, 0)
     picked = logp[xp.arange(flat.size), safe]
-    w = (xp.ones(classes, dtype=input.dtype) if weight is None else weight.data)[safe] * keep
+    w = (xp.ones(classes, dtype=input.dtype) if weight is None else weight.array)[safe] * keep
     w = Tensor._wrap(w.astype(input.dtype))
     loss = -picked * w
     if reduction == "mean":
@@ -162,11 +162,11 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if not label_smoothing:
         return loss
     # Szegedy et al. 2016, sec. 7: mix the one-hot target with the uniform distribution
-    kept = target.data != ignore_index
+    kept = target.array != ignore_index
     smooth = -(logp if weight is None else logp * _class_shaped(weight, input)).sum(class_dim)
     smooth = smooth * Tensor._wrap(kept.astype(input.dtype))
     if reduction == "mean":
-        picked = kept.sum() if weight is None else weight.data[target.data[kept]].sum()
+        picked = kept.sum() if weight is None else weight.array[target.array[kept]].sum()
         smooth = smooth.sum() / float(picked)
     else:
         smooth = _reduce(smooth, reduction, "cross_entropy")
@@ -195,7 +195,7 @@ def _gaussian_var(var, input):
     input's shape without its last dim, or input's shape with one dim of size 1 (shared var)."""
     if not isinstance(var, Tensor):
         var = operand(var, input, "gaussian_nll_loss", "var").expand(input.shape)
-    if var.data.size and var.data.min() < 0:
+    if var.array.size and var.array.min() < 0:
         raise ValueError("gaussian_nll_loss: var has negative entries")
     if var.shape == input.shape:
         return var
@@ -215,7 +215,7 @@ def kl_div(input, target, reduction="mean", log_target=False):
         loss = target.exp() * (target - input)
     else:
         # target log target is 0 where target is 0: take the log of 1 there instead
-        zero = Tensor._wrap((target.data <= 0).astype(target.dtype))
+        zero = Tensor._wrap((target.array <= 0).astype(target.dtype))
         loss = target * ((target + zero).log() - input)
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)

@@ -85,7 +85,7 @@ class Moments(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_inputs
         mean = ctx.saved_output[:1]
-        count = x.data.size // mean.data.size
+        count = x.array.size // mean.array.size
         g_mean, g_var = grad[:1], grad[1:]
         # d mean / dx = 1 / M;  d var / dx = 2 (x - mean) / M: one Affine of x
         return (Affine.apply(x, cat([g_var * (2 / count), (g_mean - 2 * g_var * mean) / count])),)
@@ -135,7 +135,7 @@ class Standardize(Function):
         if is_grad_enabled():  # recording a double backward: the statistics as the functions of x they are
             stats, concatenate = Moments.apply(x, dims=ctx.dims), cat
         else:  # first order: the per-channel algebra below on arrays, without a graph's overhead
-            stats, sums, weight, concatenate = ctx.stats, sums.data, weight.data, x.backend.xp.concatenate
+            stats, sums, weight, concatenate = ctx.stats, sums.array, weight.array, x.backend.xp.concatenate
         count = math.prod(x.shape) // math.prod(weight.shape)  # values per statistic
         mean, invstd = stats[:1], (stats[1:] + ctx.eps) ** -0.5
         sum_gx, sum_g = sums[:1], sums[1:]
@@ -157,7 +157,7 @@ def _tensor(value):
 def _standardize(x, dims, weight=None, bias=None, eps=1e-5, stats=None):
     """Standardize x over `dims` with weight and bias (None: 1 and 0) of the statistics'
     shape; `stats` = the backend's moments(x.data, dims) if the caller has it already."""
-    stats = x.backend.moments(x.data, dims) if stats is None else stats
+    stats = x.backend.moments(x.array, dims) if stats is None else stats
     weight, bias = _weight_and_bias(weight, bias, stats.shape[1:], x)
     return Standardize.apply(x, weight, bias, stats=stats, dims=tuple(dims), eps=eps)
 
@@ -204,13 +204,13 @@ def _update_running(running, value, momentum, correction=1.0):
     """running = (1 - momentum) * running + momentum * correction * value (an array), in
     place: one version bump of the buffer."""
     with no_grad():
-        running.copy_(running.data * (1 - momentum) + value.reshape(running.shape) * (momentum * correction))
+        running.copy_(running.array * (1 - momentum) + value.reshape(running.shape) * (momentum * correction))
 
 
 def _running_stats(running_mean, running_var, shape):
     """[running_mean, running_var] as constant stats (no gradient flows into buffers)."""
     xp = running_mean.backend.xp
-    return Tensor._wrap(xp.stack([running_mean.data.reshape(shape), running_var.data.reshape(shape)]))
+    return Tensor._wrap(xp.stack([running_mean.array.reshape(shape), running_var.array.reshape(shape)]))
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -228,11 +228,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         _check_channel_vector(op, arg, value, channels)
     if training:
         dims = (0,) + tuple(range(2, input.ndim))
-        count = input.data.size // channels
+        count = input.array.size // channels
         if count <= 1:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got input "
                              f"of shape {tuple(input.shape)}")
-        stats = input.backend.moments(input.data, dims)
+        stats = input.backend.moments(input.array, dims)
         if running_mean is not None:
             _update_running(running_mean, stats[0], momentum)
         if running_var is not None:
@@ -309,7 +309,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if count <= 1:
         raise ValueError(f"{op}: expected more than 1 spatial element when training, got input of "
                          f"shape {tuple(input.shape)}")
-    stats = input.backend.moments(input.data, dims)
+    stats = input.backend.moments(input.array, dims)
     if running_mean is not None:
         _update_running(running_mean, stats[0].mean(0), momentum)
     if running_var is not None:

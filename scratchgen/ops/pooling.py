@@ -92,7 +92,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     out = _to_image(values, x, geometry, was_batched)
     if not return_indices:
         return out
-    return out, _max_indices(picked.data, x, geometry, was_batched)
+    return out, _max_indices(picked.array, x, geometry, was_batched)
 
 
 def _max_indices(picked, x, geometry, was_batched):

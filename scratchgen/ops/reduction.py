@@ -107,7 +107,7 @@ def vector_norm(input, ord=2, dim=None, keepdim=False):
 def _extreme(input, dim, keepdim, name, pick):
     check_tensor(input, name, "input")
     xp = input.backend.xp
-    x = input.data
+    x = input.array
     if x.size == 0:
         raise ValueError(f"{name}: cannot reduce an empty tensor of shape {input.shape}")
     if dim is None:
@@ -142,7 +142,7 @@ def min(input, dim=None, keepdim=False):
 def _arg_extreme(input, dim, keepdim, name):
     """Index of the first largest/smallest element: of the flattened tensor when dim is None
     (kept as size-1 dims with keepdim, as torch), else along dim."""
-    x = check_tensor(input, name, "input").data
+    x = check_tensor(input, name, "input").array
     pick = getattr(x, name)
     if dim is None:
         index = pick()

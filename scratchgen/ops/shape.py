@@ -54,9 +54,9 @@ def in_layout_of(input, like):
     """`input` stored in the memory order of the tensor `like` (of its shape): itself when it
     is already, else a copy (a convolution leaves its output in batch-last order, while the
     gradient flowing back to it is usually in C order)."""
-    if same_layout(input.data, like.data):
+    if same_layout(input.array, like.array):
         return input
-    return CopyInLayoutOf.apply(input, like=like.data)
+    return CopyInLayoutOf.apply(input, like=like.array)
 
 
 class GetItem(Function):
@@ -147,7 +147,7 @@ def getitem(input, index):
     """input[index]: basic slicing, integer arrays and boolean masks, as NumPy/torch."""
     index = index_arrays(index, check_tensor(input, "getitem", "input").backend.xp)
     try:
-        input.data[index]
+        input.array[index]
     except IndexError as error:
         raise IndexError(f"getitem: index {index!r} is invalid for shape {input.shape}: {error}") from None
     return GetItem.apply(input, index=index)
@@ -172,8 +172,8 @@ def reshape(input, *shape):
     """Same elements, new shape; one dimension may be -1 (torch.reshape)."""
     check_tensor(input, "reshape", "input")
     shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
-    shape = _sizes("reshape", "shape", shape, input.data.size,
-                   f"a tensor of shape {input.shape} ({input.data.size} elements)")
+    shape = _sizes("reshape", "shape", shape, input.array.size,
+                   f"a tensor of shape {input.shape} ({input.array.size} elements)")
     return input if shape == input.shape else Reshape.apply(input, shape=shape)
 
 
@@ -338,7 +338,7 @@ def to(input, device=None, dtype=None):
         device_backend(device, "to")
     if dtype is not None and out.dtype != dtype:
         differentiable = out.requires_grad and dtype.kind == "f"
-        out = Cast.apply(out, dtype=dtype) if differentiable else Tensor._wrap(out.data.astype(dtype))
+        out = Cast.apply(out, dtype=dtype) if differentiable else Tensor._wrap(out.array.astype(dtype))
     if device is not None and device != out.device:
         out = ToDevice.apply(out, device=device)
     return out
@@ -350,7 +350,7 @@ def clone(input):
 
 def one_hot(tensor, num_classes=-1):
     """int64 one-hot encoding of integer class labels (torch.nn.functional.one_hot)."""
-    labels = check_tensor(tensor, "one_hot", "tensor").data
+    labels = check_tensor(tensor, "one_hot", "tensor").array
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expects an integer tensor of class indices, got dtype {labels.dtype}")
     num_classes = integer(num_classes, "one_hot", "num_classes", -1)

@@ -67,7 +67,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_inputs
-        return (g * _constant(backends.get(x.data).xp.sign(x.data)),)
+        return (g * _constant(backends.get(x.array).xp.sign(x.array)),)
 
 
 class Tanh(Function):
@@ -121,7 +121,7 @@ class Elu(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_inputs
-        positive = _constant((x.data > 0).astype(x.dtype))
+        positive = _constant((x.array > 0).astype(x.dtype))
         return (g * (positive + (1 - positive) * ctx.alpha * x.exp()),)
 
 
@@ -142,7 +142,7 @@ class Softplus(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_inputs
-        linear = _constant((ctx.beta * x.data > ctx.threshold).astype(x.dtype))
+        linear = _constant((ctx.beta * x.array > ctx.threshold).astype(x.dtype))
         return (g * (linear + (1 - linear) * (x * ctx.beta).sigmoid()),)
 
 
@@ -185,7 +185,7 @@ def _scaled(input, scale, offset=None):
 
 def relu(input):
     """max(x, 0); gradient 0 at 0 as in torch."""
-    return _scaled(check_tensor(input, "relu", "input"), input.data > 0)
+    return _scaled(check_tensor(input, "relu", "input"), input.array > 0)
 
 
 def leaky_relu(input, negative_slope=0.01):
@@ -193,7 +193,7 @@ def leaky_relu(input, negative_slope=0.01):
     check_tensor(input, "leaky_relu", "input", "f")
     slope = input.dtype.type(number(negative_slope, "leaky_relu", "negative_slope"))
     # 1 where x > 0, slope elsewhere; mask arithmetic is ~6x faster than where() with scalars
-    return _scaled(input, (input.data > 0) * (1 - slope) + slope)
+    return _scaled(input, (input.array > 0) * (1 - slope) + slope)
 
 
 def elu(input, alpha=1.0):
@@ -223,7 +223,7 @@ def clamp(input, min=None, max=None):
             number(bound, "clamp", arg, what="a number, a Tensor or None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_to_tensors(input, min, max)
-    x = input.data
+    x = input.array
     xp = input.backend.xp
     inside = xp.ones(x.shape, dtype=bool)
     if min is not None:
@@ -239,9 +239,9 @@ def _clamp_to_tensors(input, min, max):
     ties go to x (torch's inclusive [min, max])."""
     out = input
     if min is not None:
-        out = where(out.data < operand(min, input, "clamp").data, min, out)
+        out = where(out.array < operand(min, input, "clamp").array, min, out)
     if max is not None:
-        out = where(out.data > operand(max, input, "clamp").data, max, out)
+        out = where(out.array > operand(max, input, "clamp").array, max, out)
     return out
 
 
@@ -252,7 +252,7 @@ def where(condition, input, other):
     if not isinstance(condition, Tensor) and not (hasattr(condition, "dtype") and hasattr(condition, "shape")):
         raise TypeError(f"where: argument 'condition' must be a bool Tensor or array, got {type(condition).__name__}")
     xp = like.backend.xp
-    cond = xp.asarray(condition.data if isinstance(condition, Tensor) else condition)  # on like's device
+    cond = xp.asarray(condition.array if isinstance(condition, Tensor) else condition)  # on like's device
     shape = broadcast_shapes(input.shape, other.shape, "where")
     shape = broadcast_shapes(cond.shape, shape, "where", ("condition", "input and other"))
     return Where.apply(input.expand(shape), other.expand(shape), condition=xp.broadcast_to(cond, shape))
@@ -287,7 +287,7 @@ def _select(input, other, first_wins, name):
     input, other = operand(input, like, name, "input"), operand(other, like, name, "other")
     shape = broadcast_shapes(input.shape, other.shape, name)
     xp = like.backend.xp
-    a, b = xp.broadcast_to(input.data, shape), xp.broadcast_to(other.data, shape)
+    a, b = xp.broadcast_to(input.array, shape), xp.broadcast_to(other.array, shape)
     dtype = xp.result_type(a, b)
     share = xp.where(first_wins(a, b), 1.0, xp.where(a == b, 0.5, 0.0)).astype(dtype)
     return Select.apply(input.expand(shape), other.expand(shape), share=share)
@@ -296,7 +296,7 @@ def _select(input, other, first_wins, name):
 def _test(name, predicate):
     def op(input):
         check_tensor(input, name, "input")
-        return _constant(predicate(input.backend.xp)(input.data))
+        return _constant(predicate(input.backend.xp)(input.array))
     op.__name__ = name
     op.__doc__ = f"A bool tensor, True where the input is {name[2:]} (torch.{name}); outside the graph."
     return op

@@ -60,11 +60,11 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = zeros_like(param)
         state["step"] += 1
         beta1, beta2 = group["betas"]
-        state_arrays = [state["exp_avg"].data, state["exp_avg_sq"].data,
-                        state["max_exp_avg_sq"].data if group["amsgrad"] else None]
+        state_arrays = [state["exp_avg"].array, state["exp_avg_sq"].array,
+                        state["max_exp_avg_sq"].array if group["amsgrad"] else None]
         settings = dict(step=state["step"], lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
                         weight_decay=group["weight_decay"], maximize=group["maximize"])
         if self.fused is False:
             self._run_rule(adam_rule, param, grad, state_arrays, **settings)
         else:
-            param.backend.adam_update(param.data, grad, *state_arrays, **settings)
+            param.backend.adam_update(param.array, grad, *state_arrays, **settings)

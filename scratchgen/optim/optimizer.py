@@ -2,7 +2,7 @@
 
 Parameters live in `param_groups` (a list of dicts: 'params' plus that group's
 hyperparameters); per-parameter buffers live in `state[param]`. `step()` updates each
-parameter that has a gradient in place: its `.data` array is overwritten and
+parameter that has a gradient in place: its `.array` is overwritten and
 `param._version[0]` is bumped once, so the Tensor object and its array are kept and
 autograd can see that a saved value changed.
 
@@ -52,7 +52,7 @@ class Optimizer(abc.ABC):
 
     @abc.abstractmethod
     def _update(self, param, grad, group, state):
-        """Update `param.data` in place from `grad` (an array of param's dtype), creating the
+        """Update `param.array` in place from `grad` (an array of param's dtype), creating the
         buffers of `state` (this parameter's dict) on its first step."""
 
     # ---- groups --------------------------------------------------------------------------
@@ -114,14 +114,14 @@ class Optimizer(abc.ABC):
         """fused=False: `rule(param array, grad, *state_arrays, **settings)` returns the new
         (param, *state) arrays, which are copied into the old ones in place (None stays None).
         Returns the new state arrays."""
-        new_param, *new_state = rule(param.data, grad, *state_arrays, **settings)
-        for array, new in zip([param.data, *state_arrays], [new_param, *new_state]):
+        new_param, *new_state = rule(param.array, grad, *state_arrays, **settings)
+        for array, new in zip([param.array, *state_arrays], [new_param, *new_state]):
             if array is not None:
                 array[...] = new
         return new_state
 
     def _grad_array(self, param):
-        grad = param.grad.data
+        grad = param.grad.array
         if grad.shape != param.shape:
             raise ValueError(f"{self._name}.step: a gradient has shape {grad.shape} but its parameter "
                              f"has shape {param.shape}")
@@ -184,7 +184,7 @@ def _state_value(value, param, what):
     against param's shape); other values (the step count) as they are."""
     if not isinstance(value, (Tensor, numpy.ndarray)) and not hasattr(value, "__cuda_array_interface__"):
         return value  # the step count and other plain values
-    array = value.data if isinstance(value, Tensor) else value
+    array = value.array if isinstance(value, Tensor) else value
     if array.shape != param.shape:
         raise ValueError(f"{what} has shape {array.shape} but the parameter has shape {param.shape}")
     return tensor(array, dtype=param.dtype, device=param.device)  # a copy

@@ -60,11 +60,11 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = zeros_like(param)
         state["step"] += 1
-        state_arrays = [state["square_avg"].data, state["grad_avg"].data if group["centered"] else None,
-                        state["momentum_buffer"].data if group["momentum"] > 0 else None]
+        state_arrays = [state["square_avg"].array, state["grad_avg"].array if group["centered"] else None,
+                        state["momentum_buffer"].array if group["momentum"] > 0 else None]
         settings = dict(lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
                         momentum=group["momentum"], maximize=group["maximize"])
         if self.fused is False:
             self._run_rule(rmsprop_rule, param, grad, state_arrays, **settings)
         else:
-            param.backend.rmsprop_update(param.data, grad, *state_arrays, **settings)
+            param.backend.rmsprop_update(param.array, grad, *state_arrays, **settings)

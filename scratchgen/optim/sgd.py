@@ -45,13 +45,13 @@ class SGD(Optimizer):
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
 
     def _update(self, param, grad, group, state):
-        buffer = state["momentum_buffer"].data if "momentum_buffer" in state else None
+        buffer = state["momentum_buffer"].array if "momentum_buffer" in state else None
         settings = dict(lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
                         weight_decay=group["weight_decay"], nesterov=group["nesterov"], maximize=group["maximize"])
         if self.fused is False:
             (new_buffer,) = self._run_rule(sgd_rule, param, grad, [buffer], **settings)
         else:
-            new_buffer = param.backend.sgd_update(param.data, grad, buffer, **settings)
+            new_buffer = param.backend.sgd_update(param.array, grad, buffer, **settings)
         if buffer is None and new_buffer is not None:  # the first step with momentum: b_1 = g_1
             # a copy: the rule's b_1 may be the gradient's own array
             state["momentum_buffer"] = tensor(new_buffer, dtype=param.dtype, device=param.device)
