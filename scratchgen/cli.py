@@ -5,7 +5,10 @@
     scratchgen train --resume RUN_DIR                    continue a stopped run exactly
     scratchgen sample RUN_DIR --n 64                     a picture of samples
     scratchgen eval RUN_DIR                              metrics, also written to RUN_DIR/eval.json
+    scratchgen explore RUN_DIR --interpolate             pictures of the latent space (or --arithmetic, --manifold,
+                                                         --traverse)
     scratchgen demo                                      fit a small MLP (the engine alone)
+    scratchgen run-torch SCRIPT.py [ARGS]                run a PyTorch script on scratchgen (scratchgen/as_torch.py)
 
 Exit status (EXIT_STATUS below, also in --help):
 
@@ -45,6 +48,20 @@ not both (giving both, or one --set KEY twice, is an error). Every setting is ch
 its declared type and range before anything is written (scratchgen/models/settings.py)."""
 
 
+EXPLORE_NOTES = """pictures (each into RUN_DIR/explore/ unless --out names a file):
+  --interpolate [--n 8] [--rows 8] [--between A,B] [--slerp] [--class C]
+      rows along straight (or --slerp: great-circle) paths between codes: samples 2r and 2r+1,
+      or samples A and B, of the picture `scratchgen sample RUN_DIR` draws with the same --seed
+  --arithmetic "thick 7 - thin 7 + thin 1" [--k 3] [--pool 1000] [--rows 4] [--noise 0.25]
+      the mean codes of k samples of each group, combined (Radford et al. 2015, Fig. 7); a group
+      names a digit (as the MNIST LeNet of the metrics sees it) and/or handwriting: thick, thin,
+      slanted, upright (the third of the pool's samples that is most so)
+  --manifold [--n 20] [--n-test N]
+      a VAE trained with --set z_dim=2: the latent grid decoded, and the test set's codes
+  --traverse [--rows 8]
+      a conditional model (cgan, cdcgan): each row one z, each column one class"""
+
+
 class CommandLineError(Exception):
     pass
 
@@ -76,6 +93,15 @@ def _number(convert, what, minimum, strict):
 positive_int = _number(int, "a positive integer", 0, strict=True)
 non_negative_int = _number(int, "a non-negative integer", 0, strict=False)
 positive_float = _number(float, "a positive number", 0.0, strict=True)
+non_negative_float = _number(float, "a non-negative number", 0.0, strict=False)
+
+
+def index_pair(text):
+    """A,B: two sample indices (non-negative integers)."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"expected two sample indices A,B, got {_shown(text)}")
+    return tuple(non_negative_int(part.strip()) for part in parts)
 
 
 Set = collections.namedtuple("Set", "key value text")  # one --set: the value read from the text
@@ -116,6 +142,11 @@ def build_parser():
                        "holds a run without a checkpoint is started over")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its newest checkpoint that loads")
     train.add_argument("--data-dir", help="folder with the MNIST .gz files (else $SCRATCHGEN_DATA, then the cache)")
+    train.add_argument("--nproc", type=positive_int, metavar="N", help="train data-parallel on N processes of this "
+                       "machine, each taking batch_size/N rows (starts mpiexec -n N; pip install 'scratchgen[mpi]')")
+    train.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard event files (losses, samples, weight "
+                       "and gradient histograms) into DIR: the setting tensorboard (pip install "
+                       "'scratchgen[tensorboard]'; view with tensorboard --logdir DIR)")
     train.add_argument("--set", dest="settings", metavar="KEY=VALUE", type=setting, action="append", default=[],
                        help="any other setting of the model, e.g. --set gp_lambda=10 (see config.json); VALUE is "
                        "read as JSON")
@@ -135,10 +166,46 @@ def build_parser():
     evaluate.add_argument("--n", type=positive_int, help="samples for sample metrics (toys 2500, MNIST 10000)")
     evaluate.add_argument("--data-dir", help="folder with the MNIST .gz files")
 
+    explore = commands.add_parser("explore", help="pictures of what a run's model learned: latent interpolations, "
+                                  "vector arithmetic, the 2-D VAE manifold, label traversals",
+                                  epilog=EXPLORE_NOTES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    explore.add_argument("run_dir", metavar="RUN_DIR")
+    picture = explore.add_mutually_exclusive_group(required=True)
+    picture.add_argument("--interpolate", action="store_true", help="rows of samples along paths between codes")
+    picture.add_argument("--arithmetic", metavar='"A - B + C"', help='vector arithmetic on groups of samples, e.g. '
+                         '"thick 7 - thin 7 + thin 1" (digits 0-9; thick, thin, slanted, upright)')
+    picture.add_argument("--manifold", action="store_true", help="a VAE with z_dim 2: its decoded latent grid and "
+                         "the test set's codes")
+    picture.add_argument("--traverse", action="store_true", help="a conditional model: each row one z, each "
+                         "column one class")
+    explore.add_argument("--n", type=positive_int, help="images along each path (--interpolate, default 8); the "
+                         "grid's side (--manifold, default 20)")
+    explore.add_argument("--rows", type=positive_int, help="rows (default 8; 4 for --arithmetic)")
+    explore.add_argument("--between", metavar="A,B", type=index_pair, help="--interpolate: one path from sample A to "
+                         "sample B of `scratchgen sample RUN_DIR` (same --seed)")
+    explore.add_argument("--slerp", action="store_true", help="--interpolate along great circles, not lines")
+    explore.add_argument("--class", dest="label", type=non_negative_int, help="--interpolate: the class a "
+                         "conditional model's paths keep")
+    explore.add_argument("--k", type=positive_int, help="--arithmetic: samples averaged per group (default 3)")
+    explore.add_argument("--pool", type=positive_int, help="--arithmetic: samples the groups are chosen from "
+                         "(default 1000)")
+    explore.add_argument("--noise", type=non_negative_float, help="--arithmetic: the uniform noise of the "
+                         "result's variations (default 0.25)")
+    explore.add_argument("--n-test", type=positive_int, help="--manifold: test images scattered (default all)")
+    explore.add_argument("--seed", type=non_negative_int, help="noise seed (default: the run's)")
+    explore.add_argument("--out", help="a .png (or .npy: the picture's images) in a folder that exists (default: "
+                         "RUN_DIR/explore/WHAT_step_XXXXXX.png)")
+    explore.add_argument("--data-dir", help="folder with the MNIST .gz files")
+
     demo = commands.add_parser("demo", help="fit a small MLP to sin(3x) with the engine (offline, ~10 s)")
     demo.add_argument("--steps", type=positive_int, default=2000)
     demo.add_argument("--lr", type=positive_float, default=1e-2)
     demo.add_argument("--seed", type=non_negative_int, default=0)
+
+    run_torch = commands.add_parser("run-torch", help="run a PyTorch script with `import torch` resolved to scratchgen "
+                                    "(as python -m scratchgen.as_torch)")
+    run_torch.add_argument("script", metavar="SCRIPT.py", help="the script; its exit status is the command's")
+    run_torch.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER, help="the script's own arguments")
     return parser
 
 
@@ -174,7 +241,8 @@ def train_overrides(args):
         overrides[given.key] = given.value
     texts = {given.key: given.text for given in args.settings}
     for key, flag, value in (("steps", "--steps", args.steps), ("steps", "--epochs", args.epochs),
-                             ("batch_size", "--batch-size", args.batch_size), ("lr", "--lr", args.lr)):
+                             ("batch_size", "--batch-size", args.batch_size), ("lr", "--lr", args.lr),
+                             ("tensorboard", "--tensorboard", args.tensorboard)):
         if value is None:
             continue
         if key in overrides:
@@ -187,12 +255,16 @@ def train_overrides(args):
 
 
 def run_train(args):
+    if args.nproc is not None and args.nproc > 1:  # data-parallel: this command on N ranks, under mpiexec
+        from .distributed.launch import run_ranks
+        return run_ranks(args.nproc, args.argv)
     from . import train
     if args.resume is not None:
         changed = [flag for flag, value in (("MODEL", args.model), ("--dataset", args.dataset),
                                             ("--batch-size", args.batch_size), ("--lr", args.lr),
                                             ("--device", args.device), ("--seed", args.seed),
-                                            ("--out", args.out), ("--set", args.settings or None)) if value is not None]
+                                            ("--out", args.out), ("--tensorboard", args.tensorboard),
+                                            ("--set", args.settings or None)) if value is not None]
         if changed:
             raise CommandLineError(f"scratchgen train: error: --resume continues a run with its own settings; "
                                    f"{', '.join(changed)} cannot be given with it (start a new run instead)")
@@ -222,6 +294,43 @@ def run_eval(args):
         print(f"{name}: {value:.4f}" if isinstance(value, float) else f"{name}: {value}")
 
 
+EXPLORE_FLAGS = {"interpolate": ("n", "rows", "between", "slerp", "label"),
+                 "arithmetic": ("rows", "k", "pool", "noise"),
+                 "manifold": ("n", "n_test"), "traverse": ("rows",)}
+EXPLORE_FLAG_NAMES = {"n": "--n", "rows": "--rows", "between": "--between", "slerp": "--slerp", "label": "--class",
+                      "k": "--k", "pool": "--pool", "noise": "--noise", "n_test": "--n-test"}
+
+
+def run_explore(args):
+    from .train.explore import explore
+    what = next(name for name in EXPLORE_FLAGS if getattr(args, name) not in (None, False))
+    given = [flag for flag in EXPLORE_FLAG_NAMES if getattr(args, flag) not in (None, False)]
+    stray = [EXPLORE_FLAG_NAMES[flag] for flag in given if flag not in EXPLORE_FLAGS[what]]
+    if stray:
+        raise CommandLineError(f"scratchgen explore: error: {', '.join(stray)} cannot be given with --{what}")
+    if args.between is not None and args.rows is not None:
+        raise CommandLineError("scratchgen explore: error: --rows cannot be given with --between (one path)")
+    options = {"interpolate": dict(steps=args.n or 8, rows=args.rows, between=args.between, spherical=args.slerp,
+                                   label=args.label),
+               "arithmetic": dict(expression=args.arithmetic, rows=args.rows, k=args.k or 3, pool=args.pool or 1000,
+                                  noise=0.25 if args.noise is None else args.noise),
+               "manifold": dict(grid=args.n or 20, n_test=args.n_test),
+               "traverse": dict(rows=args.rows)}[what]
+    path, found = explore(args.run_dir, what, args.out, args.seed, args.data_dir, **options)
+    for line in (found.summary() if hasattr(found, "summary") else [line for t in found for line in t.summary()]):
+        print(line)
+    print(path)
+
+
+def run_torch(args):
+    """The script's exit status: 1 after an exception in it (its traceback shown), 2 when SCRIPT is not a file."""
+    if not os.path.isfile(args.script):
+        raise CommandLineError(f"scratchgen run-torch: error: {_shown(args.script)} is not a file (see scratchgen "
+                               "run-torch --help)")
+    from .as_torch import main as run_script
+    return run_script([args.script, *args.args])
+
+
 def run_demo(args):
     import warnings
     from .demo import fit_sine
@@ -234,7 +343,8 @@ def run_demo(args):
     print(f"mse fell from {history[0][1]:.4f} to {history[-1][1]:.4f}")
 
 
-COMMANDS = {"list": run_list, "train": run_train, "sample": run_sample, "eval": run_eval, "demo": run_demo}
+COMMANDS = {"list": run_list, "train": run_train, "sample": run_sample, "eval": run_eval, "explore": run_explore,
+            "demo": run_demo, "run-torch": run_torch}
 
 
 def main(argv=None):
@@ -250,6 +360,7 @@ def main(argv=None):
 def _main(argv):
     try:
         args = build_parser().parse_args(argv)
+        args.argv = sys.argv[1:] if argv is None else list(argv)  # the words given, for train --nproc
     except CommandLineError as error:
         print(error, file=sys.stderr)
         return USAGE_ERROR

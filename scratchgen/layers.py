@@ -12,13 +12,14 @@ import ast
 import pathlib
 
 LAYERS = (
-    ("commands", ("scratchgen", "scratchgen.cli", "scratchgen.demo")),
+    ("commands", ("scratchgen", "scratchgen.cli", "scratchgen.demo", "scratchgen.as_torch")),
     ("training runs", ("scratchgen.train",)),
     ("models and metrics", ("scratchgen.models", "scratchgen.metrics")),
     ("layers, optimizers, data, tools", ("scratchgen.nn", "scratchgen.optim", "scratchgen.data",
                                          "scratchgen.serialization", "scratchgen.gradcheck", "scratchgen.viz",
-                                         "scratchgen.progress")),
-    ("the op vocabulary", ("scratchgen.functional", "scratchgen.tensor_methods")),
+                                         "scratchgen.progress", "scratchgen.utils",
+                                         "scratchgen.distributed")),
+    ("the op vocabulary", ("scratchgen.functional", "scratchgen.tensor_methods", "scratchgen.linalg")),
     ("ops: each Function's forward and backward", ("scratchgen.ops",)),
     ("autograd: Tensor, Function, the engine", ("scratchgen.autograd", "scratchgen.hooks")),
     ("array backends and random numbers", ("scratchgen.backends", "scratchgen.random", "scratchgen.version",
@@ -30,10 +31,10 @@ LAYERS = (
 # scratchgen.ops, scratchgen.autograd or scratchgen.backends, and never a private name
 # (`_name`) of another package.
 USERS_OF_THE_PUBLIC_API = ("scratchgen.nn", "scratchgen.models", "scratchgen.train", "scratchgen.metrics",
-                           "scratchgen.data")
+                           "scratchgen.data", "scratchgen.utils", "scratchgen.distributed")
 PUBLIC_MODULES = ("scratchgen", "scratchgen.functional", "scratchgen.nn", "scratchgen.optim", "scratchgen.data",
                   "scratchgen.models", "scratchgen.metrics", "scratchgen.train", "scratchgen.serialization",
-                  "scratchgen.hooks", "scratchgen.arguments", "scratchgen.progress")
+                  "scratchgen.hooks", "scratchgen.arguments", "scratchgen.progress", "scratchgen.distributed")
 
 
 def layer_of(module):

@@ -8,7 +8,7 @@ import numpy
 from . import functional as F
 from .autograd.engine import backward
 from .autograd.tensor import Tensor, as_tensor, float32, float64, int64
-from .ops._util import check_tensor, normalize_dim
+from .ops._util import check_tensor
 
 
 def _reflected(op):
@@ -44,14 +44,6 @@ def _invert(self):
     return as_tensor(~self.array)
 
 
-def _any_or_all(name):
-    def method(self, dim=None):
-        axis = None if dim is None else normalize_dim(dim, self.ndim, name)
-        return _bool_tensor(self, getattr(self.array, name)(axis=axis))
-    method.__name__ = name
-    return method
-
-
 def _expand_as(self, other):
     check_tensor(other, "expand_as", "other")
     try:
@@ -78,10 +70,14 @@ def _to(self, device=None, dtype=None):
     return F.to(self, device=device, dtype=dtype)
 
 
-def _max_or_min(fn):
-    def method(self, dim=None, keepdim=False):
-        return fn(self, dim, keepdim)
-    return method
+def _view_as(self, other):
+    """self viewed with other's shape (torch.Tensor.view_as: `pred.eq(target.view_as(pred))`)."""
+    check_tensor(other, "view_as", "other")
+    try:
+        return F.view(self, other.shape)
+    except ValueError:
+        raise ValueError(f"view_as: a tensor of shape {self.shape} ({self.numel()} elements) cannot be viewed with "
+                         f"other's shape {other.shape}") from None
 
 
 METHODS = {
@@ -103,8 +99,10 @@ METHODS = {
     "abs": F.abs, "tanh": F.tanh, "sigmoid": F.sigmoid, "relu": F.relu, "square": F.square,
     "clamp": F.clamp, "clip": F.clamp, "maximum": F.maximum, "minimum": F.minimum,
     "sum": F.sum, "mean": F.mean, "var": F.var, "std": F.std,
-    "norm": lambda self, p=2, dim=None, keepdim=False: F.vector_norm(self, p, dim, keepdim),
-    "max": _max_or_min(F.max), "min": _max_or_min(F.min), "argmax": F.argmax, "argmin": F.argmin,
+    "norm": F.norm, "max": F.max, "min": F.min, "argmax": F.argmax, "argmin": F.argmin,
+    "amax": F.amax, "amin": F.amin, "prod": F.prod, "cumsum": F.cumsum, "logcumsumexp": F.logcumsumexp,
+    "logaddexp": F.logaddexp, "outer": F.outer, "bmm": F.bmm, "baddbmm": F.baddbmm, "addmm": F.addmm,
+    "det": F.det, "slogdet": F.slogdet, "logdet": F.logdet, "inverse": F.inverse, "cholesky": F.cholesky,
     "logsumexp": F.logsumexp, "softmax": F.softmax, "log_softmax": F.log_softmax,
     "reshape": F.reshape, "view": F.view, "flatten": F.flatten, "unflatten": F.unflatten,
     "permute": F.permute, "transpose": F.transpose, "t": F.t, "expand": F.expand,
@@ -115,7 +113,14 @@ METHODS = {
     "long": lambda self: F.to(self, dtype=int64),
     "cpu": lambda self: F.to(self, "cpu"), "cuda": lambda self: F.to(self, "cuda"),
     "T": property(lambda self: self.permute(*reversed(range(self.ndim)))),
-    "expand_as": _expand_as, "any": _any_or_all("any"), "all": _any_or_all("all"),
+    "expand_as": _expand_as, "any": F.any, "all": F.all,
+    "sin": F.sin, "cos": F.cos, "rsqrt": F.rsqrt, "reciprocal": F.reciprocal, "expm1": F.expm1,
+    "erf": F.erf, "lgamma": F.lgamma, "digamma": F.digamma, "sign": F.sign, "floor": F.floor, "round": F.round,
+    "clamp_min": F.clamp_min, "clamp_max": F.clamp_max, "prelu": F.prelu,
+    "gather": F.gather, "scatter_add": F.scatter_add, "index_select": F.index_select,
+    "masked_fill": F.masked_fill, "sort": F.sort, "topk": F.topk, "tril": F.tril, "triu": F.triu,
+    "flip": F.flip, "roll": F.roll, "repeat": F.repeat, "tile": F.tile,
+    "eq": _compare(operator.eq, "eq"), "ne": _compare(operator.ne, "ne"), "view_as": _view_as,
 }
 
 def bind():

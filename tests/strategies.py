@@ -35,6 +35,16 @@ def shapes(draw, min_dims=0, max_dims=3, min_side=1, max_side=MAX_SIDE, max_elem
 
 
 @st.composite
+def shapes_with_empty(draw, **options):
+    """A shape of `shapes` (size-1 dims included), one side sometimes 0: an empty tensor."""
+    shape = draw(shapes(**options))
+    if shape and draw(st.integers(0, 4)) == 0:
+        i = draw(st.integers(0, len(shape) - 1))
+        shape = shape[:i] + (0,) + shape[i + 1:]
+    return shape
+
+
+@st.composite
 def shapes_broadcastable_to(draw, shape):
     """A shape that broadcasts up to `shape`: some of its leading dims dropped and some of the
     rest turned into size-1 (broadcast) dims."""

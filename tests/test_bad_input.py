@@ -18,168 +18,25 @@ issue 13's rule), each checked both ways so that the list stays true.
 Each test draws max_examples // 5 valid calls of the loaded hypothesis profile (4 with "dev")
 and tries every listed wrong value on each.
 """
-import importlib.util
+
+import importlib
 import inspect
-import os
-import re
-import traceback
-from typing import NamedTuple
+import pathlib
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import scratchgen as sg
 import scratchgen.functional as F
 from scratchgen import nn
 from scratchgen.tensor_methods import METHODS
+from bad_input import *  # noqa: F403 (the vocabulary the tables below are written in)
+from bad_input import LAYER_SPECS, SPECS
 
-EXAMPLES = settings(max_examples=max(1, settings.default.max_examples // 5), deadline=None)
-CLEAR = (ValueError, TypeError, RuntimeError)
-CLEAR_OR_INDEX = CLEAR + (IndexError,)
-RNG = np.random.default_rng(0)
-
-
-def _package_folders(*names):
-    folders = []
-    for name in names:
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.submodule_search_locations:
-            folders += [os.path.realpath(p) + os.sep for p in spec.submodule_search_locations]
-    return tuple(folders)
-
-
-FOREIGN = _package_folders("numpy", "cupy", "cupy_backends")
-
-
-def assert_clear_error(call, ops, args, errors=CLEAR):
-    """`call()` raises one of `errors` whose message names one of `ops` (as `op:`) and one of
-    `args` (as a word), from a frame of scratchgen, not of NumPy or CuPy."""
-    ops, args = (ops,) if isinstance(ops, str) else ops, (args,) if isinstance(args, str) else args
-    try:
-        call()
-    except errors as error:
-        message = str(error)
-        last = os.path.realpath(traceback.extract_tb(error.__traceback__)[-1].filename)
-        assert not last.startswith(FOREIGN), f"raised inside {last}: {type(error).__name__}: {message}"
-        assert any(f"{op}:" in message for op in ops), f"the message does not name {ops}: {message!r}"
-        assert any(re.search(rf"(?<![\w.]){re.escape(arg)}(?!\w)", message) for arg in args), (
-            f"the message does not name the argument {args}: {message!r}")
-        return error
-    except Exception as error:  # noqa: BLE001 (the point is to show what came instead)
-        pytest.fail(f"{type(error).__name__} instead of {'/'.join(e.__name__ for e in errors)}: {error}")
-    pytest.fail(f"accepted a call that should fail (naming {ops}, {args})")
-
-
-# ---- values ---------------------------------------------------------------------------------
-
-def shape(d, min_dims=0, max_dims=3, min_side=1, max_side=3):
-    return tuple(d.draw(st.lists(st.integers(min_side, max_side), min_size=min_dims, max_size=max_dims)))
-
-
-def floating(d):
-    return d.draw(st.sampled_from([np.float32, np.float64]))
-
-
-def tensor(shape, dtype=np.float32, low=-1.0, high=1.0):
-    return sg.tensor(RNG.uniform(low, high, shape).astype(dtype))
-
-
-def labels(shape, classes):
-    return sg.tensor(RNG.integers(0, classes, shape), dtype=sg.int64)
-
-
-def as_list(value):
-    return value.tolist() if value.ndim else [value.item()]
-
-
-def cast(value, dtype):
-    return sg.tensor(value.numpy().astype(dtype))
-
-
-# ---- breakages: each replaces one argument of a valid call -----------------------------------
-
-class Break(NamedTuple):
-    label: str           # the parametrize id
-    arg: tuple           # the names, one of which the message must contain
-    apply: object        # (data, params) -> None (params changed in place) or a list of broken params
-    errors: tuple = CLEAR
-
-
-def broken_calls(b, data, params):
-    """The broken variants of a valid call: every listed wrong value is tried each time."""
-    variants = b.apply(data, params)
-    return [params] if variants is None else variants
-
-
-def names(arg):
-    return (arg,) if isinstance(arg, str) else tuple(arg)
-
-
-def wrong_type(arg, kinds=("list", "none", "string", "array")):
-    """A list, None, a string or a NumPy array where a Tensor is required."""
-    def apply(d, p):
-        value = p[arg]
-        made = {"list": lambda: as_list(value), "none": lambda: None, "string": lambda: "abc",
-                "array": lambda: value.numpy()}
-        return [{**p, arg: made[kind]()} for kind in kinds]
-    return Break(f"{arg}-type", names(arg), apply)
-
-
-def wrong_dtype(arg, *dtypes, also=None):
-    def apply(d, p):
-        return [{**p, **{name: cast(p[name], dtype) for name in (arg,) + ((also,) if also else ())}}
-                for dtype in dtypes]
-    return Break(f"{arg}-dtype", names(arg) + ((also,) if also else ()), apply)
-
-
-def wrong_value(arg, values, label="value", errors=CLEAR, named=None):
-    """p[arg] = each of `values` (or of values(p)) in turn."""
-    def apply(d, p):
-        return [{**p, arg: value} for value in (values(p) if callable(values) else values)]
-    return Break(f"{arg}-{label}", named or names(arg), apply, errors)
-
-
-def wrong_shape(arg, new_shape, label="shape", named=None):
-    """p[arg] = a tensor of p[arg]'s dtype and the shape new_shape(data, params)."""
-    def apply(d, p):
-        old = p[arg]
-        p[arg] = tensor(new_shape(d, p), old.dtype) if old.dtype.kind == "f" else sg.tensor(
-            np.zeros(new_shape(d, p), dtype=old.dtype))
-    return Break(f"{arg}-{label}", named or names(arg), apply)
-
-
-def dim_out_of_range(arg, rank=lambda p: p["input"].ndim):
-    def apply(d, p):
-        r = max(rank(p), 1)
-        return [{**p, arg: value} for value in (r, r + 2, -r - 1)]
-    return Break(f"{arg}-range", names(arg), apply, CLEAR_OR_INDEX)
-
-
-def dim_wrong_type(arg):
-    return wrong_value(arg, ["0", 1.5, [[0]]], "type")
-
-
-def changed(d, p, dims, arg="input"):
-    """p[arg]'s shape with the sides at `dims` changed (each +1)."""
-    s = list(p[arg].shape)
-    for i in dims:
-        s[i] += 1
-    return tuple(s)
-
-
-# ---- the table of scratchgen.functional: name -> (valid call, breakages) --------------------
-
-SPECS = {}
-
-
-def spec(*op_names, breaks):
-    def register(valid):
-        for name in op_names:
-            SPECS[name] = (valid, tuple(breaks))
-        return valid
-    return register
+for _path in sorted(pathlib.Path(__file__).parent.glob("bad_input_specs_*.py")):
+    importlib.import_module(_path.stem)  # each registers the specs of the ops it covers
 
 
 def not_broadcastable(d, p, arg="input"):
@@ -194,17 +51,23 @@ def binary_call(d, second="other"):
     return {"input": tensor(s, dtype, 0.5, 2.0), second: tensor(s, dtype, 0.5, 2.0)}
 
 
-def binary_breaks(second="other"):
+def binary_breaks(second="other", numbers=False):
+    """numbers: whether two Python numbers are a valid call (torch.add(2, 3) is tensor(5))."""
     def both_numbers(d, p):
         p["input"], p[second] = 1.5, 2.5
     return [wrong_type(second, ("list", "none", "string")),
             wrong_type("input", ("list", "none", "string")),
-            Break("input-both-numbers", ("input", second), both_numbers),
+            *([] if numbers else [Break("input-both-numbers", ("input", second), both_numbers)]),
             wrong_shape(second, not_broadcastable, named=("input", second))]
 
 
-spec("add", "mul", "div", "maximum", "minimum", breaks=binary_breaks())(binary_call)
-spec("sub", breaks=binary_breaks() + [wrong_dtype("input", np.bool_, also="other")])(binary_call)  # torch refuses too
+ALPHA_BREAKS = [wrong_value("alpha", ["abc", None, [2]], "type")]
+spec("mul", breaks=binary_breaks(numbers=True))(binary_call)
+spec("add", breaks=binary_breaks(numbers=True) + ALPHA_BREAKS)(binary_call)
+spec("div", breaks=binary_breaks(numbers=True) + [wrong_value("rounding_mode", ["bogus", 1, "Floor"])])(binary_call)
+spec("maximum", "minimum", breaks=binary_breaks())(binary_call)
+spec("sub", breaks=binary_breaks(numbers=True) + ALPHA_BREAKS + [
+    wrong_dtype("input", np.bool_, also="other")])(binary_call)  # torch refuses too
 spec("pow", breaks=binary_breaks("exponent"))(lambda d: binary_call(d, "exponent"))
 
 
@@ -308,12 +171,16 @@ spec("softmax", "log_softmax", breaks=DIM_BREAKS)(
     lambda d: reduction_call(d, dim_none=False))
 
 
-@spec("var", "std", breaks=MULTI_DIM_BREAKS + [wrong_value("correction", ["abc", [1]], "type")])
+@spec("var", "std", breaks=MULTI_DIM_BREAKS + [
+    wrong_value("correction", ["abc", [1]], "type"), wrong_value("unbiased", ["yes", 2], "type"),
+    Break("unbiased-and-correction", ("unbiased", "correction"), lambda d, p: p.update(unbiased=False, correction=1))])
 def var_call(d):
-    return {**reduction_call(d), "unbiased": True, "keepdim": False, "correction": 0}
+    # torch's forms: (input, dim, unbiased, keepdim) or (input, dim, *, correction, keepdim)
+    form = {"unbiased": True} if d.draw(st.booleans()) else {"correction": d.draw(st.sampled_from([0, 1, 1.5]))}
+    return {**reduction_call(d), "keepdim": False, **form}
 
 
-@spec("vector_norm", breaks=MULTI_DIM_BREAKS + [wrong_value("ord", [3, "fro", None, -1])])
+@spec("vector_norm", breaks=MULTI_DIM_BREAKS + [wrong_value("ord", ["fro", None, "abc", [2]])])
 def vector_norm_call(d):
     p = reduction_call(d)
     return {"input": p["input"], "ord": d.draw(st.sampled_from([1, 2])), "dim": p["dim"]}
@@ -374,10 +241,11 @@ def t_call(d):
     return {"input": tensor(shape(d, max_dims=2), floating(d))}
 
 
-@spec("squeeze", breaks=[wrong_type("input"), dim_out_of_range("dim"), dim_wrong_type("dim")])
+@spec("squeeze", breaks=[wrong_type("input"), dim_out_of_range("dim"), dim_wrong_type("dim"),
+                         wrong_value("dim", [(0, 0), (0, "a")], "tuple")])
 def squeeze_call(d):
     x = tensor(shape(d, min_dims=1), floating(d))
-    return {"input": x, "dim": d.draw(st.sampled_from([None, 0, -1]))}
+    return {"input": x, "dim": d.draw(st.sampled_from([None, 0, -1, (0,), ()]))}
 
 
 @spec("unsqueeze", breaks=[wrong_type("input"), dim_out_of_range("dim", lambda p: p["input"].ndim + 1),
@@ -699,7 +567,7 @@ def adaptive_call(d):
 
 
 @spec("interpolate", "upsample", breaks=[
-    wrong_type("input"), wrong_shape("input", lambda d, p: (2,) * d.draw(st.sampled_from([2, 5])), "rank"),
+    wrong_type("input"), wrong_shape("input", lambda d, p: (2,) * d.draw(st.sampled_from([2, 6])), "rank"),
     wrong_value("size", [0, -1, "3", (1, 2, 3)]),
     Break("scale_factor-value", ("scale_factor",),
           lambda d, p: [{**p, "size": None, "scale_factor": f} for f in (0, -2.0, "2", (2.0, 2.0, 2.0), None)]),
@@ -909,13 +777,6 @@ CUSTOM_METHODS = {
     "__rtruediv__": reflected("div"), "__rpow__": reflected("pow"),
     "__rmatmul__": (lambda d: {"self": tensor((2, 2), floating(d)), "other": tensor((3, 2), np.float32)},
                     (wrong_value("other", ["abc", None], "type", named=("input",)),), ("matmul",)),
-    "norm": (lambda d: {**x_call(d, 1), "p": 2, "dim": None},
-             (wrong_value("p", [3, "fro"], named=("ord", "p")), dim_out_of_range("dim", lambda p: p["self"].ndim)),
-             ("vector_norm", "norm")),
-    "max": (lambda d: {**x_call(d, 1), "dim": 0}, (dim_out_of_range("dim", lambda p: p["self"].ndim),
-                                                   dim_wrong_type("dim")), ("max",)),
-    "min": (lambda d: {**x_call(d, 1), "dim": 0}, (dim_out_of_range("dim", lambda p: p["self"].ndim),
-                                                   dim_wrong_type("dim")), ("min",)),
     "to": (lambda d: {**x_call(d), "device": "cpu"},
            (wrong_value("device", ["gpu", 3.5, "cuda:x"], named=("device", "dtype")),), ("to",)),
     "backward": (lambda d: {"self": tensor((), np.float64).requires_grad_(), "gradient": None},
@@ -923,15 +784,11 @@ CUSTOM_METHODS = {
                  ("backward",)),
     "expand_as": (lambda d: {"self": tensor((1, 2), floating(d)), "other": tensor((3, 2), np.float32)},
                   (wrong_value("other", ["abc", None, sg.ones(3, 3)], named=("other",)),), ("expand_as",)),
-    "any": (lambda d: {**x_call(d, 1), "dim": 0}, (dim_out_of_range("dim", lambda p: p["self"].ndim),),
-            ("any",)),
-    "all": (lambda d: {**x_call(d, 1), "dim": 0}, (dim_out_of_range("dim", lambda p: p["self"].ndim),),
-            ("all",)),
     "__invert__": (lambda d: {"self": tensor((2,)) > 0},
                    (wrong_value("self", [tensor((2,))], "dtype"),), ("invert", "__invert__")),
 }
 for _method, _op in (("__lt__", "lt"), ("__le__", "le"), ("__gt__", "gt"), ("__ge__", "ge"), ("__eq__", "eq"),
-                     ("__ne__", "ne")):
+                     ("__ne__", "ne"), ("eq", "eq"), ("ne", "ne")):
     CUSTOM_METHODS[_method] = (lambda d: {**x_call(d, 1), "other": 0.0},
                                (wrong_value("other", ["abc", ["a", "b"]], "type"),), (_op, _method))
 for _method, _op in (("__and__", "and"), ("__or__", "or"), ("__xor__", "xor")):
@@ -941,6 +798,11 @@ for _method, _op in (("__and__", "and"), ("__or__", "or"), ("__xor__", "xor")):
 
 # Methods with no argument but self, where every dtype and shape they can meet is accepted
 # (as by torch) or already broken in the functional table: nothing to break. Their valid call runs.
+CUSTOM_METHODS["view_as"] = (lambda d: {"self": tensor((2, 3), floating(d)), "other": tensor((3, 2))},
+                             (wrong_value("other", ["abc", None, (3, 2)], "type"),
+                              wrong_value("other", [sg.zeros(4)], "shape", named=("shape", "other"))),
+                             ("view_as", "view"))
+
 NOTHING_TO_BREAK = {
     "exp": "no argument", "log": "no argument", "log1p": "no argument", "sqrt": "no argument",
     "abs": "no argument (abs of bool: see LENIENT)", "tanh": "no argument", "sigmoid": "no argument",
@@ -998,17 +860,6 @@ def test_method_bad_input(method, label, data):
 CONTAINERS = {"Module", "Sequential", "ModuleList", "ModuleDict", "Parameter"}
 LAYERS = sorted(name for name, value in vars(nn).items()
                 if isinstance(value, type) and issubclass(value, nn.Module) and name not in CONTAINERS)
-
-LAYER_SPECS = {}
-
-
-def layer(*layer_names, ops, breaks):
-    def register(valid):
-        for name in layer_names:
-            LAYER_SPECS[name] = (valid, tuple(breaks), tuple(ops))
-        return valid
-    return register
-
 
 SIZE_BREAKS = ["abc", 2.5, None]
 
@@ -1120,7 +971,7 @@ layer("AdaptiveAvgPool2d", ops=["adaptive_avg_pool2d"], breaks=[
     wrong_value("scale_factor", ["abc", -2.0, 0, [2.0, "a"]]),
     wrong_value("mode", ["bogus", None]),
     Break("size-both", ("size", "scale_factor"), lambda d, p: p.update(size=4)),
-    wrong_type("input"), wrong_shape("input", lambda d, p: (2,) * 5, "rank"),
+    wrong_type("input"), wrong_shape("input", lambda d, p: (2,) * 6, "rank"),
 ])
 def upsample_layer(d):
     return {"size": None, "scale_factor": 2.0, "mode": d.draw(st.sampled_from(["nearest", "bilinear"])),
@@ -1172,11 +1023,14 @@ def test_layer_table_is_complete():
     assert not missing, f"nn layers without an entry in LAYER_SPECS: {missing}"
 
 
+FORWARD_ARGS = ("input", "target", "var", "x1", "x2")  # a layer's call arguments, in order (the rest build it)
+
+
 def build_and_run(name, params):
     params = dict(params)
-    x = params.pop("input")
+    inputs = [params.pop(arg) for arg in FORWARD_ARGS if arg in params]
     module = getattr(nn, name)(**params)
-    return module(x)
+    return module(*inputs)
 
 
 @pytest.mark.parametrize("name, label", cases({k: v[:2] for k, v in LAYER_SPECS.items()}))

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 import scratchgen as sg
+from differential import compare, edge_arrays, without_overflow
 from oracle import check
 from scratchgen.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold
 from strategies import arrays
@@ -184,3 +185,18 @@ def test_fold_errors_name_the_argument():
             sg.zeros(1, 5, 9), (4, 4), 2)
     _raises(r"fold: input.shape\[2\] = 8 must be the number of blocks 3 \* 3 = 9", fold,
             sg.zeros(1, 4, 8), (4, 4), 2)
+
+
+@pytest.mark.filterwarnings("ignore:.*encountered in:RuntimeWarning")  # inf - inf and the like, on purpose
+@pytest.mark.parametrize("ours, theirs, dims, transposed", [
+    (conv1d, TF.conv1d, 1, False), (conv2d, TF.conv2d, 2, False),
+    (conv_transpose1d, TF.conv_transpose1d, 1, True), (conv_transpose2d, TF.conv_transpose2d, 2, True)])
+@EXAMPLES
+@given(data=st.data())
+def test_convolutions_at_the_edges(ours, theirs, dims, transposed, data):
+    """inf, nan, +-0 in inputs, weights and bias: values, gradients and second order as torch's
+    (which multiplies padding zeros too: 0 * inf is nan in both). +-1e300 are left out: sums
+    become +-3: sums holding both cancel to what the order of the additions makes them."""
+    options, inputs = _conv_case(data, dims, transposed)
+    inputs = [without_overflow(data.draw(edge_arrays(a.shape, empty=False, broadcast=False))) for a in inputs]
+    compare(lambda *t: ours(*t, **options), lambda *t: theirs(*t, **options), inputs)

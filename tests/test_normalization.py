@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 import scratchgen as sg
+from differential import compare
 from oracle import check
 from scratchgen.ops.dropout2d import dropout2d
 from scratchgen.ops.embedding import embedding
@@ -132,6 +133,42 @@ def test_instance_norm_running_statistics_follow_torch():
     x = rng.standard_normal((4, 3, 5))
     assert_allclose(instance_norm(sg.tensor(x), *ours, use_input_stats=False).numpy(),
                     TF.instance_norm(torch.tensor(x), *theirs, use_input_stats=False).numpy(), rtol=1e-10)
+
+
+EMPTY_BATCHES = [(0, 3), (0, 4, 5), (0, 2, 3, 3)]
+
+
+@pytest.mark.parametrize("shape", EMPTY_BATCHES)
+def test_norms_of_an_empty_batch_follow_torch(shape):
+    """An empty batch gives an empty output, an empty input gradient and zero gradients for
+    weight and bias, to second order, as torch (batch_norm refused it, group_norm could not
+    reshape it, layer_norm's backward divided by zero); batch_norm leaves its running
+    statistics as they are."""
+    rng = np.random.default_rng(5)
+    x, weight, bias = np.zeros(shape), rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+    compare(lambda x, w, b: batch_norm(x, None, None, w, b, training=True),
+            lambda x, w, b: TF.batch_norm(x, None, None, w, b, training=True), [x, weight, bias])
+    compare(lambda x, w, b: group_norm(x, shape[1] // 2 or 1, w, b),
+            lambda x, w, b: TF.group_norm(x, shape[1] // 2 or 1, w, b), [x, weight, bias])
+    normalized = shape[1:]
+    ln_weight, ln_bias = rng.standard_normal(normalized), rng.standard_normal(normalized)
+    for orders, constants in (((0, 1), ()), ((0, 1, 2), (2,))):  # bias's gradient, sum(g), is a constant here
+        compare(lambda x, w, b: layer_norm(x, normalized, w, b), lambda x, w, b: TF.layer_norm(x, normalized, w, b),
+                [x, ln_weight, ln_bias], constants, orders)
+    ours = [sg.zeros(shape[1], dtype=sg.float64), sg.ones(shape[1], dtype=sg.float64)]
+    theirs = [torch.zeros(shape[1], dtype=torch.float64), torch.ones(shape[1], dtype=torch.float64)]
+    batch_norm(sg.tensor(x), *ours, training=True)
+    TF.batch_norm(torch.tensor(x), *theirs, training=True)
+    for mine, reference in zip(ours, theirs):
+        assert_allclose(mine.numpy(), reference.numpy())
+
+
+def test_unfold_of_an_empty_batch_follows_torch():
+    """unfold (ops/conv.py) of an empty batch: (0, C * kH * kW, L), as torch (it could not
+    reshape its columns before)."""
+    x = np.zeros((0, 2, 4, 5))
+    compare(lambda x: sg.functional.unfold(x, (2, 3), padding=1, stride=(1, 2)),
+            lambda x: TF.unfold(x, (2, 3), padding=1, stride=(1, 2)), [x])
 
 
 def test_normalization_errors_name_the_argument():

@@ -1,5 +1,6 @@
-"""Arithmetic ops (add, sub, mul, div, neg, pow, matmul, linear), the Tensor operators that
-call them, and scalar promotion."""
+"""Arithmetic ops (add, sub, mul, div, neg, pow, matmul, linear, logaddexp), the Tensor
+operators that call them, scalar promotion, add/sub's alpha, div's rounding modes, and two
+Python numbers (torch.add(2, 3) is a tensor)."""
 import operator
 from unittest import mock
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 import scratchgen as sg
 import scratchgen.functional as F
+from differential import compare, edge_arrays
 from oracle import check
 from scratchgen.backends import numpy as numpy_backend
 from strategies import (arrays, broadcastable_shapes, matmul_shapes, nonzero_arrays,
@@ -237,3 +239,95 @@ def test_linear_feature_mismatch_names_op_and_shapes():
 def test_linear_bias_mismatch_names_shapes():
     with pytest.raises(ValueError, match=r"linear: bias has shape \(3,\), expected \(5,\)"):
         F.linear(sg.zeros(2, 4), sg.zeros(5, 4), sg.zeros(3))
+
+
+# ---- issue 21: alpha, rounding modes, two numbers, logaddexp ---------------------------------------
+
+@pytest.mark.parametrize("name", ["add", "sub"])
+@given(data=st.data(), alpha=st.sampled_from([1, 2, -0.5, 0, 1.5]))
+def test_add_sub_alpha(name, data, alpha):
+    a_shape, b_shape = data.draw(broadcastable_shapes())
+    a, b = data.draw(arrays(a_shape)), data.draw(arrays(b_shape))
+    check(lambda a, b: getattr(F, name)(a, b, alpha=alpha), lambda a, b: getattr(torch, name)(a, b, alpha=alpha),
+          [a, b])
+    check(lambda a, b: getattr(a, name)(b, alpha=alpha), lambda a, b: getattr(a, name)(b, alpha=alpha), [a, b])
+    check(lambda a: getattr(F, name)(a, 3, alpha=alpha), lambda a: getattr(torch, name)(a, 3, alpha=alpha), [a])
+
+
+@pytest.mark.parametrize("name", ["add", "sub"])
+def test_alpha_of_integer_tensors_must_be_an_int_as_torch(name):
+    ints = np.array([1, 2, 3])
+    check(lambda a, b: getattr(F, name)(a, b, alpha=2), lambda a, b: getattr(torch, name)(a, b, alpha=2), [ints, ints])
+    with pytest.raises(TypeError, match=f"{name}: alpha must be an int for integer tensors"):
+        getattr(F, name)(sg.tensor(ints), sg.tensor(ints), alpha=0.5)
+    with pytest.raises(RuntimeError):
+        getattr(torch, name)(torch.tensor(ints), torch.tensor(ints), alpha=0.5)
+
+
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div"])
+@pytest.mark.parametrize("a, b", [(2, 3), (2, 3.5), (True, 2), (2.5, 0.5), (7, -2)], ids=str)
+def test_two_python_numbers_make_a_tensor_as_torch(name, a, b):
+    if name == "sub" and isinstance(a, bool):
+        return  # torch refuses bool - int the same way it refuses bool tensors minus
+    ours, theirs = getattr(sg, name)(a, b), getattr(torch, name)(a, b)
+    integers = not any(isinstance(v, float) for v in (a, b))
+    if name == "div" and integers:  # deliberately: integers divide into float64 (NumPy's true division), as F.div says
+        assert ours.dtype == np.float64 and theirs.dtype == torch.float32
+    else:
+        assert ours.dtype == theirs.numpy().dtype
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+@given(data=st.data())
+def test_div_rounding_mode(mode, data):
+    a_shape, b_shape = data.draw(broadcastable_shapes())
+    a, b = data.draw(arrays(a_shape, -6.0, 6.0)), data.draw(nonzero_arrays(b_shape, margin=0.5))
+    # away from the steps of the staircase, where finite differences see the jump
+    a = np.where(np.abs(a / np.broadcast_to(b, np.broadcast_shapes(a.shape, b.shape)) % 1 - 0.5) < 0.45, a, 0.5) \
+        if a.shape == np.broadcast_shapes(a.shape, b.shape) else a
+    check(lambda a, b: F.div(a, b, rounding_mode=mode), lambda a, b: torch.div(a, b, rounding_mode=mode), [a, b],
+          gradcheck=False)
+    check(lambda a, b: a.div(b, rounding_mode=mode), lambda a, b: a.div(b, rounding_mode=mode), [a, b],
+          gradcheck=False)
+
+
+@pytest.mark.parametrize("mode", [None, "trunc", "floor"])
+@given(data=st.data())
+def test_div_at_edge_values_to_the_second_order(mode, data):
+    shape = data.draw(shapes(min_dims=1))
+    a, b = data.draw(edge_arrays(shape)), data.draw(edge_arrays(shape, empty=False))
+    b = b[:0] if a.shape != b.shape else b
+    compare(lambda a, b: F.div(a, b, rounding_mode=mode), lambda a, b: torch.div(a, b, rounding_mode=mode), [a, b],
+            name="div")
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+def test_integer_div_rounds_as_torch_and_refuses_zero(mode):
+    a, b = np.array([-7, 7, -7, 7, 0, 6]), np.array([2, 2, -2, -2, 3, 4])
+    check(lambda a, b: F.div(a, b, rounding_mode=mode), lambda a, b: torch.div(a, b, rounding_mode=mode), [a, b])
+    with pytest.raises(RuntimeError, match="div: integer division by zero"):
+        F.div(sg.tensor(a), sg.tensor(np.array([1, 0, 1, 1, 1, 1])), rounding_mode=mode)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        torch.div(torch.tensor(a), torch.tensor([1, 0, 1, 1, 1, 1]), rounding_mode=mode)
+
+
+@given(data=st.data())
+def test_logaddexp(data):
+    a_shape, b_shape = data.draw(broadcastable_shapes())
+    a, b = data.draw(arrays(a_shape, -5.0, 5.0)), data.draw(arrays(b_shape, -5.0, 5.0))
+    check(F.logaddexp, torch.logaddexp, [a, b])
+    check(lambda a, b: a.logaddexp(b), lambda a, b: a.logaddexp(b), [a, b])
+
+
+@given(data=st.data())
+def test_logaddexp_at_edge_values_to_the_second_order(data):
+    shape = data.draw(shapes(min_dims=1))
+    a, b = data.draw(edge_arrays(shape)), data.draw(edge_arrays(shape[-1:], empty=False))
+    b = b[:0] if a.shape[-1] == 0 else b
+    compare(F.logaddexp, torch.logaddexp, [a, b], name="logaddexp")
+
+
+def test_logaddexp_is_stable_far_apart():
+    a, b = np.array([1000.0, -1000.0, 0.0, 1e4]), np.array([1000.0, -999.0, -1e4, 1e4 - 30])
+    check(F.logaddexp, torch.logaddexp, [a, b], gradcheck=False)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import scratchgen as sg
 import scratchgen.functional as F
+from differential import compare, edge_arrays
 from oracle import assert_same_tensor, check
 from scratchgen.ops.shape import in_layout_of
 from strategies import (arrays, basic_indices, class_indices, dims, integer_indices, masks,
@@ -76,12 +77,20 @@ def test_expand(data):
     check(lambda x: x.expand(*target), lambda x: x.expand(target), [x])
 
 
-@given(data=st.data(), all_dims=st.booleans())
-def test_squeeze(data, all_dims):
+@given(data=st.data(), form=st.sampled_from(["all", "int", "tuple"]))
+def test_squeeze(data, form):
     x = data.draw(tensors(max_side=2))
-    dim = None if all_dims else data.draw(dims(x.ndim))
+    dim = {"all": lambda: None, "int": lambda: data.draw(dims(x.ndim)),
+           "tuple": lambda: data.draw(st.lists(dims(x.ndim), max_size=3, unique_by=lambda d: d % max(x.ndim, 1))
+                                      .map(tuple))}[form]()
     check(lambda x: F.squeeze(x, dim), lambda x: torch.squeeze(x) if dim is None else torch.squeeze(x, dim),
           [x])
+    check(lambda x: x.squeeze(dim), lambda x: x.squeeze() if dim is None else x.squeeze(dim), [x])
+
+
+def test_squeeze_names_a_repeated_dim():
+    with pytest.raises(ValueError, match=r"squeeze: dim \(0, -2\) names a dimension more than once"):
+        F.squeeze(sg.zeros(1, 1), (0, -2))
 
 
 @given(data=st.data())
@@ -152,10 +161,27 @@ def cat_inputs(draw, same_shape=False):
     return dim, [draw(arrays(p)) for p in pieces]
 
 
-@given(inputs=cat_inputs())
-def test_cat(inputs):
+@given(inputs=cat_inputs(), data=st.data())
+def test_cat(inputs, data):
+    """With 1-D tensors of size 0 among the pieces sometimes: skipped, as torch does."""
     dim, pieces = inputs
+    for _ in range(data.draw(st.integers(0, 2))):
+        pieces.insert(data.draw(st.integers(0, len(pieces))), np.zeros(0))
     check(lambda *xs: F.cat(xs, dim), lambda *xs: torch.cat(xs, dim), pieces)
+
+
+def test_cat_skips_an_empty_1d_tensor_but_keeps_its_dtype():
+    """torch's legacy rule: a (0,) tensor is skipped (its dims need not match), and a float64
+    one still makes the result float64."""
+    empty, x = np.zeros(0), np.ones((2, 3), dtype=np.float32)
+    for pieces in ([empty, x], [x, empty, x]):
+        check(lambda *xs: F.cat(xs, -1), lambda *xs: torch.cat(xs, -1), pieces, gradcheck=False)
+    check(lambda *xs: F.cat(xs), lambda *xs: torch.cat(xs), [empty, empty])
+
+
+def test_cat_refuses_a_0d_tensor():
+    with pytest.raises(ValueError, match=r"cat: tensors\[1\] is 0-d"):
+        F.cat([sg.zeros(2), sg.tensor(1.0)])
 
 
 @given(data=st.data(), inputs=cat_inputs(same_shape=True))
@@ -192,10 +218,105 @@ def test_chunk(data, chunks):
 
 @given(data=st.data(), value=st.sampled_from([0.0, -1.5]))
 def test_pad_constant(data, value):
+    """Negative widths crop, at most the whole dim (torch crops before it pads)."""
     x = data.draw(tensors(max_elements=12))
     padded_dims = data.draw(st.integers(0, x.ndim))
-    widths = data.draw(st.lists(st.integers(0, 2), min_size=2 * padded_dims, max_size=2 * padded_dims))
+    widths = []
+    for n in reversed(x.shape[x.ndim - padded_dims:]):
+        before = data.draw(st.integers(-n, 2))
+        widths += [before, data.draw(st.integers(-(n - max(-before, 0)), 2))]
     check(lambda x: F.pad(x, widths, value=value), lambda x: TF.pad(x, widths, value=value), [x])
+
+
+@st.composite
+def pad_case(draw, mode, edges=False):
+    """(input, pad) within torch's limits for `mode`: 1, 2 or 3 padded dims of an input with
+    one more (unbatched) or two more (batched) dims; widths negative (cropping) too; reflect's
+    widths below the size; at least one element left (reflect, replicate) and circular
+    wrapping at most once around the cropped dim. An empty batch dim sometimes."""
+    k = draw(st.integers(1, 3))
+    batched = draw(st.booleans())
+    sides = [draw(st.integers(1, 3 if k < 3 else 2)) for _ in range(k)]
+    lead = [draw(st.integers(0 if batched else 1, 2))] * batched + [draw(st.integers(1, 2))]
+    shape = tuple(lead + sides)
+    pad = []
+    for n in reversed(sides):
+        while True:
+            before, after = draw(st.integers(-n, n)), draw(st.integers(-n, n))
+            kept = n - max(-before, 0) - max(-after, 0)
+            if mode == "reflect" and (before >= n or after >= n or n + before + after < 1):
+                continue
+            if mode == "replicate" and n + before + after < 1:
+                continue
+            if mode == "circular" and (max(before, after) > kept or n + before + after < 0):
+                continue
+            break
+        pad += [before, after]
+    x = draw(edge_arrays(shape, empty=False) if edges else arrays(shape))
+    return x, tuple(pad)
+
+
+PAD_MODES = pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+# Orders 0 and 1 only: pad is linear, so its second-order gradient is 0 (gradgradcheck checks
+# it); torch's first-order gradient of these modes still requires grad, scratchgen's does not.
+LINEAR = (0, 1)
+
+
+@PAD_MODES
+@given(data=st.data())
+def test_pad_modes(mode, data):
+    x, widths = data.draw(pad_case(mode))
+    check(lambda x: F.pad(x, widths, mode), lambda x: TF.pad(x, widths, mode=mode), [x])
+
+
+@PAD_MODES
+@given(data=st.data())
+def test_pad_modes_at_the_edges(mode, data):
+    x, widths = data.draw(pad_case(mode, edges=True))
+    compare(lambda x: F.pad(x, widths, mode), lambda x: TF.pad(x, widths, mode=mode), [x], orders=LINEAR, name="pad")
+
+
+@PAD_MODES
+@pytest.mark.parametrize("shape, widths", [
+    ((3,), (1, 1)),              # 1-D: no mode but constant pads it
+    ((2, 3, 3), (1, 1, 1, 1, 1, 1)), ((1, 2, 3, 3), (1, 1)), ((1, 1, 1, 2, 2, 2), (1, 1, 1, 1, 1, 1)),
+    ((2, 3), (1, 1, 1)),         # an odd count
+    ((1, 2, 3), (4, 0)),         # reflect: a width of at least the size; circular: wrapping twice
+    ((1, 2, 3), (-2, -1)),       # nothing left (reflect, replicate)
+    ((1, 2, 3), (-4, 0)),        # less than nothing left
+    ((1, 0, 3), (1, 1)),         # an empty non-batch dim (reflect, replicate)
+])
+def test_pad_modes_refuse_what_torch_refuses(mode, shape, widths):
+    x = np.ones(shape)
+    compare(lambda x: F.pad(x, widths, mode), lambda x: TF.pad(x, widths, mode=mode), [x], orders=LINEAR, name="pad")
+
+
+@PAD_MODES
+def test_pad_modes_take_no_value(mode):
+    with pytest.raises(ValueError, match=f"pad: mode='{mode}' takes no value"):
+        F.pad(sg.ones(1, 2, 3), (1, 1), mode, value=1.0)
+    F.pad(sg.ones(1, 2, 3), (1, 1), mode, value=0.0)  # 0 is the default: accepted, as torch
+
+
+def test_pad_circular_refuses_to_wrap_past_the_cropped_input():
+    """Deliberate: where circular padding wraps further than what the negative width left,
+    torch copies overlapping memory (an error) or leaves the output unset (garbage)."""
+    with pytest.raises(ValueError, match=r"pad: mode='circular' wraps at most once around dim 2"):
+        F.pad(sg.ones(1, 1, 3), (2, -2), "circular")
+    with pytest.raises(RuntimeError, match="single memory location"):
+        TF.pad(torch.ones(1, 1, 3), (2, -2), mode="circular")
+    with pytest.raises(ValueError, match=r"pad: mode='circular' wraps at most once"):
+        F.pad(sg.ones(1, 1, 3), (-3, 1), "circular")  # torch: one element of unset memory
+
+
+def test_pad_reflect_reads_past_a_crop_on_the_other_side_as_torch():
+    """reflect pads the input first and crops after (torch's kernel), so a crop on one side
+    does not shorten the mirror on the other; circular wraps around what the crop left."""
+    x = np.arange(4.0).reshape(1, 1, 4)
+    assert F.pad(sg.tensor(x), (-1, 3), "reflect").tolist() == [[[1.0, 2.0, 3.0, 2.0, 1.0, 0.0]]]
+    assert F.pad(sg.tensor(x), (-1, 2), "circular").tolist() == [[[1.0, 2.0, 3.0, 1.0, 2.0]]]
+    for mode in ("reflect", "circular"):
+        check(lambda x: F.pad(x, (-1, 2), mode), lambda x: TF.pad(x, (-1, 2), mode=mode), [x])
 
 
 def test_pad_rejects_odd_length():

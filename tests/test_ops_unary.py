@@ -1,4 +1,5 @@
-"""Elementwise ops of one tensor, the selections (clamp, maximum, minimum, where), and dropout."""
+"""Elementwise ops of one tensor, the selections (clamp, maximum, minimum, where), and dropout;
+their values at the edges against torch's (nan, +-inf, +-0, the kinks), to the second order."""
 import numpy as np
 import pytest
 import torch
@@ -8,9 +9,11 @@ from hypothesis import strategies as st
 
 import scratchgen as sg
 import scratchgen.functional as F
+from differential import EDGE_VALUES, compare, edge_arrays
 from oracle import check
 from strategies import (arrays, arrays_avoiding, broadcastable_shapes, distinct_arrays,
                         masks, nonzero_arrays, positive_arrays, shapes)
+
 
 # name: (scratchgen op, torch op, inputs kept where the op is smooth)
 ELEMENTWISE = {
@@ -174,3 +177,84 @@ def test_dropout_p_one_zeroes_everything_and_its_gradient():
 def test_dropout_rejects_bad_probability():
     with pytest.raises(ValueError, match=r"dropout: p must be a probability in \[0, 1\], got 1.5"):
         F.dropout(sg.zeros(2), 1.5)
+
+
+# ---- edges: values found to differ from torch's by a differential run (issues 21 and 22) -------
+
+AT_EDGES = pytest.mark.filterwarnings("ignore:.*encountered in:RuntimeWarning")  # inf - inf and the like, on purpose
+
+EDGE_FIXES = {  # name: (scratchgen op, torch op, the op's own kinks and switches)
+    "relu": (F.relu, torch.relu, ()),                                    # relu(-inf) was nan; relu'(nan) 0
+    "abs": (F.abs, torch.abs, ()),                                       # abs'(nan) was nan
+    "softplus": (lambda x: F.softplus(x, 3, 0.2), lambda x: TF.softplus(x, 3, 0.2), (0.2 / 3, 0.1)),  # +-inf: nan
+    "softplus (defaults)": (F.softplus, TF.softplus, (20.0, 25.0)),
+    "clamp (min)": (lambda x: F.clamp(x, min=-100.0), lambda x: torch.clamp(x, min=-100.0), (-100.0,)),  # -inf: nan
+    "clamp": (lambda x: F.clamp(x, -1.0, 1.0), lambda x: torch.clamp(x, -1.0, 1.0), ()),
+    "clamp (min > max)": (lambda x: F.clamp(x, 1.0, -1.0), lambda x: torch.clamp(x, 1.0, -1.0), ()),
+    "log": (F.log, torch.log, ()),                                       # log'(+-0) = +-inf, as torch
+    "leaky_relu": (lambda x: F.leaky_relu(x, 0.2), lambda x: TF.leaky_relu(x, 0.2), ()),
+    "sqrt": (F.sqrt, torch.sqrt, ()), "exp": (F.exp, torch.exp, ()), "log1p": (F.log1p, torch.log1p, ()),
+    "tanh": (F.tanh, torch.tanh, ()), "sigmoid": (F.sigmoid, torch.sigmoid, ()),
+}
+for _p in (0, 1, 2, 3, 0.5, -0.5, -1, -2, 1.5, 2.5, -1.5):  # pow's torch special cases and second orders at 0
+    EDGE_FIXES[f"pow {_p}"] = (lambda x, p=_p: x ** p, lambda x, p=_p: x ** p, ())
+
+
+@AT_EDGES
+@pytest.mark.parametrize("name", EDGE_FIXES)
+def test_every_edge_value_against_torch(name):
+    ours, theirs, kinks = EDGE_FIXES[name]
+    compare(ours, theirs, [np.array(EDGE_VALUES + kinks)])
+
+
+@AT_EDGES
+@pytest.mark.parametrize("name", EDGE_FIXES)
+@given(data=st.data())
+def test_edge_arrays_against_torch(name, data):
+    ours, theirs, kinks = EDGE_FIXES[name]
+    compare(ours, theirs, [data.draw(edge_arrays(data.draw(shapes(max_dims=3)), extra=kinks))])
+
+
+BINARY = {"maximum": (F.maximum, torch.maximum), "minimum": (F.minimum, torch.minimum),  # nan was dropped
+          "pow": (F.pow, torch.pow)}  # second order at a base of 0 was finite: torch's is nan (0 * log 0)
+
+
+@AT_EDGES
+@pytest.mark.parametrize("name", BINARY)
+def test_every_pair_of_edge_values_against_torch(name):
+    values = np.array(EDGE_VALUES)
+    compare(*BINARY[name], [np.repeat(values, len(values)), np.tile(values, len(values))])
+
+
+@AT_EDGES
+@pytest.mark.parametrize("name", BINARY)
+@given(data=st.data())
+def test_broadcast_edge_arrays_against_torch(name, data):
+    a_shape, b_shape = data.draw(broadcastable_shapes(max_dims=2))
+    compare(*BINARY[name], [data.draw(edge_arrays(a_shape)), data.draw(edge_arrays(b_shape))])
+
+
+@AT_EDGES
+def test_the_reported_edge_values():
+    """The issues' examples, one by one (before: nan, nan, nan, inf and -inf, nan, 0.8)."""
+    x = sg.tensor([-np.inf, np.inf, np.nan], dtype=sg.float64)
+    assert F.relu(x)[0].item() == 0
+    assert F.softplus(x[:2], beta=3, threshold=0.2).tolist() == [0, np.inf]
+    assert F.clamp(x[:1], min=-100.0).item() == -100
+    assert np.isnan(F.maximum(x[2:], x[1:2]).item()) and np.isnan(F.minimum(x[1:2], x[2:]).item())
+    t = sg.tensor([0.0, np.inf], dtype=sg.float64, requires_grad=True)
+    (slope,) = sg.grad([F.elu(t, 0.8).sum()], [t], create_graph=True)
+    assert slope.tolist() == [0.8, 1.0]  # elu'(inf) was nan
+    assert sg.grad([slope[0]], [t])[0].tolist() == [0, 0]  # elu''(0) was 0.8: torch takes the right side
+
+
+def test_softplus_with_a_raised_threshold_stays_finite_where_torchs_overflows():
+    """A deliberate difference (softplus's docstring): past beta x ~ 709, torch's
+    log1p(exp(beta x)) is inf and its gradient exp / (exp + 1) nan; scratchgen's are x and 1."""
+    x = np.array([800.0, -800.0])
+    ours, theirs = sg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    F.softplus(ours, 1.0, 1000.0).sum().backward()
+    TF.softplus(theirs, 1.0, 1000.0).sum().backward()
+    np.testing.assert_array_equal(F.softplus(sg.tensor(x), 1.0, 1000.0).numpy(), [800.0, 0.0])
+    np.testing.assert_array_equal(ours.grad.numpy(), [1.0, 0.0])
+    assert torch.isinf(TF.softplus(torch.tensor(x), 1.0, 1000.0)[0]) and torch.isnan(theirs.grad[0])

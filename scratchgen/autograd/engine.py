@@ -7,6 +7,7 @@ broadcast inputs are reduced to the input's shape here, in one place, by `sum_to
 """
 import contextlib
 import gc
+import warnings
 
 from . import mode
 from .broadcast import sum_to
@@ -177,10 +178,15 @@ def _accumulate_grad(leaf, grad, create_graph):
     leaf.grad = grad if leaf.grad is None else leaf.grad + grad
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=False):
     """Return d(outputs)/d(inputs) without touching `.grad` (like torch.autograd.grad).
-    With create_graph=True the result is itself differentiable (double backward)."""
+    With create_graph=True the result is itself differentiable (double backward).
+    `only_inputs` is accepted and ignored, as torch has done since 0.4 (GAN code still passes
+    only_inputs=True): only the inputs' gradients are ever computed, no leaf's .grad changes."""
+    if not only_inputs:
+        warnings.warn("grad: only_inputs is deprecated and ignored (as in torch): only the gradients of "
+                      "`inputs` are returned and no .grad is changed", UserWarning, stacklevel=2)
     outputs = [outputs] if not isinstance(outputs, (list, tuple)) else list(outputs)
     single = not isinstance(inputs, (list, tuple))
     inputs = [inputs] if single else list(inputs)

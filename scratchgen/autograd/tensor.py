@@ -78,7 +78,8 @@ class Tensor:
     ndim = property(lambda self: self.array.ndim)
     is_leaf = property(lambda self: self.grad_fn is None)
     backend = property(lambda self: backends.get(self.array))
-    device = property(lambda self: self.backend.name)
+    device = property(lambda self: _DEVICES.get(self.backend.name, self.backend.name))  # a `device`
+    is_cuda = property(lambda self: self.backend.name == "cuda", doc="Whether the tensor is on the GPU (torch's name).")
 
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[dim]
@@ -252,6 +253,65 @@ class Tensor:
         index = index_arrays(index, self.backend.xp)
         value = self._other(value, "__setitem__", "value")
         self._modify("__setitem__", lambda a: a.__setitem__(index, value))
+
+    # ---- torch's legacy type names (last in the class: `type` names this method from here on) --
+    def type(self, dtype=None, non_blocking=False):
+        """torch.Tensor.type: with no argument the legacy type name ('torch.FloatTensor',
+        'torch.cuda.LongTensor'); given a dtype, this tensor in that dtype; given a legacy type,
+        by its name or as a typed constructor (torch.FloatTensor under scratchgen.as_torch, which
+        has `.dtype` and `.is_cuda`), this tensor in that dtype on that device. A tensor that
+        already is what was asked for is returned itself, as in torch."""
+        if dtype is None:
+            return f"torch.{'cuda.' if self.is_cuda else ''}{LEGACY_TYPE_NAMES[self.dtype.type]}"
+        if isinstance(dtype, str) and dtype.startswith("torch."):
+            device, name = ("cuda", dtype[11:]) if dtype.startswith("torch.cuda.") else ("cpu", dtype[6:])
+            dtypes = {type_name: dt for dt, type_name in LEGACY_TYPE_NAMES.items()}
+            if name not in dtypes:
+                raise ValueError(f"type: invalid type {dtype!r}; expected one of "
+                                 f"{', '.join('torch.' + n for n in dtypes)} (or torch.cuda.*)")
+            return self.to(device, dtypes[name])
+        if hasattr(dtype, "dtype") and hasattr(dtype, "is_cuda"):  # a typed constructor
+            return self.to("cuda" if dtype.is_cuda else "cpu", dtype.dtype)
+        return self.to(dtype=dtype)
+
+
+LEGACY_TYPE_NAMES = {numpy.float32: "FloatTensor", numpy.float64: "DoubleTensor", numpy.float16: "HalfTensor",
+                     numpy.int64: "LongTensor", numpy.int32: "IntTensor", numpy.int16: "ShortTensor",
+                     numpy.int8: "CharTensor", numpy.uint8: "ByteTensor", numpy.bool_: "BoolTensor"}
+
+
+class device(str):
+    """torch.device: 'cpu' or 'cuda' ('cuda:0' and device('cuda', 0) too: scratchgen uses one
+    GPU). It is the string 'cpu' or 'cuda' itself, so it goes wherever a device name goes
+    (`x.to(device)`, `sg.zeros(2, device=device)`), and has torch's `.type` and `.index`."""
+
+    def __new__(cls, type, index=None):
+        if isinstance(type, device) and index is None:
+            return type
+        if not isinstance(type, str):
+            raise TypeError(f"device: expected a device name such as 'cpu' or 'cuda', got {type!r}")
+        name, colon, number_text = type.partition(":")
+        if colon:
+            if index is not None or not number_text.isdigit():
+                raise ValueError(f"device: expected 'cpu', 'cuda' or 'cuda:0', got {type!r}")
+            index = int(number_text)
+        if name not in ("cpu", "cuda") or (name == "cpu" and index not in (None, 0)):
+            raise ValueError(f"device: expected 'cpu' or 'cuda', got {type!r}")
+        if index is not None and (isinstance(index, bool) or not isinstance(index, numbers.Integral) or index != 0):
+            raise ValueError(f"device: scratchgen uses one GPU, cuda:0; got index {index!r}")
+        made = super().__new__(cls, name)
+        made.index = None if index is None else int(index)
+        return made
+
+    @property
+    def type(self):
+        return str(self)
+
+    def __repr__(self):
+        return f"device(type='{self}')" if self.index is None else f"device(type='{self}', index={self.index})"
+
+
+_DEVICES = {"cpu": device("cpu"), "cuda": device("cuda")}
 
 
 def index_arrays(index, xp):

@@ -12,7 +12,7 @@ import math
 
 import numpy
 
-from . import normalization
+from . import indexing, normalization, special
 from .launch import array_module, launch, multiprocessor_count
 
 name = "cuda"
@@ -58,6 +58,24 @@ def moments(x, dims):
 
 def sums(g, tensors, shape):
     return normalization.sums(g, tensors, shape, xp=array_module(g))
+
+
+# ---- the special functions: backends/special.py's array code, on CuPy arrays (elementwise
+# expressions, a launch each; one fused kernel per function would save most of them)
+def erf(x):
+    return special.erf(x, xp=array_module(x))
+
+
+def lgamma(x):
+    return special.lgamma(x, xp=array_module(x))
+
+
+def digamma(x):
+    return special.digamma(x, xp=array_module(x))
+
+
+def polygamma(n, x):
+    return special.polygamma(n, x, xp=array_module(x))
 
 
 # ---- helpers
@@ -271,6 +289,11 @@ def scatter_add_rows(values, indices, num_rows):
             raise IndexError(f"scatter_add_rows: indices must lie in [0, {num_rows}), got values from {low} to {high}")
         _elementwise("scatter_add_rows", rows, rows.size, rows, flat_indices, out, flat_indices.size, width)
     return out.reshape((num_rows,) + values.shape[indices.ndim:])
+
+
+def scatter_add_along(values, index, axis, shape):
+    """torch.scatter_add's sum into zeros(shape), by the scatter_add_rows kernel; see backends/indexing.py."""
+    return indexing.scatter_add_along(values, index, axis, shape, scatter_add_rows, array_module(values))
 
 
 # ---- direct convolution (kernels/conv2d.cu)

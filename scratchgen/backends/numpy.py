@@ -3,15 +3,22 @@ import functools
 
 import numpy as xp
 
-from . import normalization
+from . import indexing, normalization, special
 from .layout import copy_in_layout_of, same_layout
 from .im2col import col2im, im2col, scatter_add_rows  # convolution and pooling kernels
+
+# the gradient of a gather along one axis (torch.scatter_add's sum), over scatter_add_rows
+scatter_add_along = functools.partial(indexing.scatter_add_along, add_rows=scatter_add_rows, xp=xp)
 
 name = "cpu"
 
 # the normalisation ops' array work (backends/normalization.py) on NumPy arrays
 affine, coefficients, moments, sums = (functools.partial(kernel, xp=xp) for kernel in (
     normalization.affine, normalization.coefficients, normalization.moments, normalization.sums))
+
+# the special functions' array code (backends/special.py) on NumPy arrays
+erf, lgamma, digamma, polygamma = (functools.partial(kernel, xp=xp) for kernel in (
+    special.erf, special.lgamma, special.digamma, special.polygamma))
 
 # From this contraction length on, matmul orders a 2-D product for OpenBLAS's speed rather
 # than for its result's layout
@@ -45,11 +52,16 @@ def _product(a, b):
     return a * b if a.shape[-1] == 1 else a @ b
 
 
+def _shifted(x, axis):
+    """x - max(x) along `axis` (a max that is not finite shifts by 0), so that exp cannot overflow."""
+    m = x.max(axis=axis, keepdims=True)
+    return x - xp.where(xp.isfinite(m), m, 0), m
+
+
 def logsumexp(x, axis, keepdims):
     """log(sum(exp(x))) along `axis`, shifted by the max so that exp cannot overflow."""
-    m = x.max(axis=axis, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, 0)
-    out = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
+    shifted, m = _shifted(x, axis)
+    out = xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True)) + xp.where(xp.isfinite(m), m, 0)
     return out if keepdims else out.squeeze(axis)
 
 
@@ -60,7 +72,10 @@ def softmax(x, axis):
 
 
 def log_softmax(x, axis):
-    return x - logsumexp(x, axis, keepdims=True)
+    """(x - max) - log(sum(exp(x - max))), in that order (torch's): x - logsumexp(x) would
+    lose the log-sum beside logits of 1e7 in float32."""
+    shifted, _ = _shifted(x, axis)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def owned(array):

@@ -7,10 +7,12 @@ take a `progress` argument: None (the current default, stderr), True, False or a
     image_sample_metrics(model.sample(10_000))          # {"fid_lenet", "classifier_score", "kl_to_uniform", ...,
                                                         #  "classifier_test_accuracy"}
     toy_sample_metrics(model.sample(2500), "8gaussians")  # {"modes_covered", "high_quality_fraction", ...}
+    thickness(images), slant(images)                    # stroke width (pixels) and lean (degrees) of each digit
 """
 from .classifier import (LeNet, Recipe, TrainedClassifier, classifier_cache_dir, features,
                          features_and_probabilities, load_classifier, probabilities, train_classifier)
 from .evaluate import image_sample_metrics, toy_sample_metrics
 from .fid import feature_statistics, fid_from_features, frechet_distance
+from .morphology import ink_area_and_perimeter, slant, thickness
 from .scores import class_histogram, classifier_score, kl_to_uniform
 from .toy import mode_coverage, nearest_modes

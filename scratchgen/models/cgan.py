@@ -88,6 +88,13 @@ class Conditional:
         all of them, or n classes; by default every class in turn, so each is drawn equally often."""
         return self.decode(self.latent(n, generator), self.sample_labels(n, labels))
 
+    def code_traversals(self, n, generator=None):
+        """{code name: [(value, labels)]}: the codes besides z that G reads, each with the values
+        `scratchgen explore --traverse` walks through and, for each value, the labels that set it
+        in n rows (what decode(z, labels) takes). Here the one code is the class; InfoGAN's would
+        be each of its codes, the others drawn from `generator` and held along a row."""
+        return {"class": [(label, self.sample_labels(n, label)) for label in range(NUM_CLASSES)]}
+
     def sample_labels(self, n, labels=None):
         """The int64 label Tensor (n,) that `sample(n, labels)` conditions on."""
         if isinstance(n, bool) or not isinstance(n, int) or n <= 0:

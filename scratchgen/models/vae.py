@@ -14,9 +14,11 @@ is the AEVB paper's M = 100 (IWAE used 20; 100 is much faster per epoch on a CPU
 """
 import math
 
+import numpy
+
 from .. import functional as F
 from .. import nn, optim
-from .. import no_grad, randn
+from .. import Tensor, as_tensor, no_grad, randn
 from ..progress import ProgressBar, progress_to
 from .base import GenerativeModel
 from .mlp import mlp
@@ -111,11 +113,37 @@ class VAE(GenerativeModel):
         return {"loss": loss.item(), "reconstruction": -reconstruction.mean().item(), "kl": kl.mean().item()}
 
     def generate(self, n, generator):
-        z = self.noise(n, self.z_dim, generator)  # z ~ p(z) = N(0, I)
+        return self.decoder_mean(self.latent(n, generator))
+
+    def decoder_mean(self, z):
+        """The mean of p(x|z) for each row of z, as sample grids show it."""
         output = self.decoder(z)
         if self.config["likelihood"] == "bernoulli":
-            return output.sigmoid()  # the mean of p(x|z), as sample grids show it
+            return output.sigmoid()
         return output.chunk(2, dim=-1)[0]
+
+    # ---- the latent interface (as AdversarialModel's: scratchgen explore walks it) ---------------
+    def latent(self, n, generator=None):
+        """z ~ p(z) = N(0, I), (n, z_dim), from `generator` (default: the model's own)."""
+        return self.noise(n, self.z_dim, generator)
+
+    def decode(self, z, labels=None):
+        """The mean of p(x|z) for chosen latent vectors `z` (a Tensor or an array (N, z_dim)),
+        with every network in eval mode, as `sample` returns it (NumPy (N, 1, 28, 28) in [0, 1])."""
+        if labels is not None:
+            raise ValueError(f"{self.name}.decode: this model is unconditional, so labels cannot be chosen")
+        z = z if isinstance(z, Tensor) else as_tensor(numpy.asarray(z, numpy.float32))
+        with self.evaluating(), no_grad():
+            data = self.decoder_mean(z.to(self.device)).numpy()
+        return self.data_to_output(data)
+
+    def encode_mean(self, x):
+        """The mean of q(z|x) for each row of x (images or their flattened rows), NumPy (N, z_dim),
+        with every network in eval mode: where the encoder puts each image (the 2-D manifold's scatter)."""
+        x = x if isinstance(x, Tensor) else as_tensor(numpy.asarray(x, numpy.float32))
+        with self.evaluating(), no_grad():
+            mean, _ = self.encode(x.to(self.device).flatten(1))
+        return mean.numpy()
 
     # ---- evaluation -----------------------------------------------------------------------
     def importance_weighted_bound(self, x, k, generator, max_rows=20000, on_samples=None):

@@ -5,8 +5,9 @@ normalisation, pooling, embeddings, activations, containers, weight initialisati
     from scratchgen import nn
     model = nn.Sequential(nn.Linear(784, 400), nn.ReLU(), nn.Linear(400, 10))
 """
-from . import init, utils
-from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from . import functional, init, parallel, utils
+from .activation import (CELU, ELU, GELU, GLU, SELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, PReLU,
+                         ReLU, ReLU6, SiLU, Sigmoid, Softmax, Softplus, Softsign, Tanh)
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout
@@ -15,6 +16,11 @@ from .embedding import Embedding
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
 from .module import Module
-from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from .loss import (BCELoss, BCEWithLogitsLoss, CosineSimilarity, CrossEntropyLoss, GaussianNLLLoss, HuberLoss,
+                   KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, SyncBatchNorm
 from .parameter import Parameter
-from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, Upsample
+from .pixel_shuffle import PixelShuffle, PixelUnshuffle
+from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
+                      AvgPool2d, MaxPool1d, MaxPool2d, Upsample)
+from .parallel import DataParallel

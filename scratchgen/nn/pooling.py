@@ -1,8 +1,29 @@
-"""Pooling and resizing layers: AvgPool2d, MaxPool2d, AdaptiveAvgPool2d, Upsample, with
-PyTorch's arguments and repr."""
+"""Pooling and resizing layers: AvgPool1d/2d, MaxPool1d/2d, AdaptiveAvgPool1d/2d,
+AdaptiveMaxPool1d/2d, Upsample, with PyTorch's arguments and repr."""
 from .. import functional as F
 from ..arguments import number
 from .module import Module
+
+
+def _single(value):
+    """torch's _single: an iterable as a tuple, anything else as a 1-tuple (AvgPool1d's repr)."""
+    return tuple(value) if isinstance(value, (tuple, list, str)) else (value,)
+
+
+class AvgPool1d(Module):
+    """Mean over kernel_size windows along L, moved by stride (default: kernel_size)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__()
+        self.kernel_size = _single(kernel_size)
+        self.stride = _single(stride if stride is not None else kernel_size)
+        self.padding, self.ceil_mode, self.count_include_pad = _single(padding), ceil_mode, count_include_pad
+
+    def forward(self, input):
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AvgPool2d(Module):
@@ -23,7 +44,7 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class MaxPool2d(Module):
+class _MaxPool(Module):
     """Maximum over kernel_size windows moved by stride (default: kernel_size)."""
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
@@ -33,12 +54,36 @@ class MaxPool2d(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                              self.ceil_mode, self.return_indices)
+        return self.function(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                             self.ceil_mode, self.return_indices)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(_MaxPool):
+    """Maximum over kernel_size windows along L of (N, C, L)."""
+    function = staticmethod(F.max_pool1d)
+
+
+class MaxPool2d(_MaxPool):
+    """Maximum over kH x kW windows of (N, C, H, W)."""
+    function = staticmethod(F.max_pool2d)
+
+
+class AdaptiveAvgPool1d(Module):
+    """Average pooling of (N, C, L) to output_size windows along L."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
 
 
 class AdaptiveAvgPool2d(Module):
@@ -53,6 +98,30 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
+
+
+class _AdaptiveMaxPool(Module):
+    """Maximum over adaptive windows to output_size (with return_indices, also where)."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, input):
+        return self.function(input, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPool):
+    """Maximum over output_size adaptive windows along L of (N, C, L)."""
+    function = staticmethod(F.adaptive_max_pool1d)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPool):
+    """Maximum over adaptive windows of (N, C, H, W) to a fixed size (None keeps that axis)."""
+    function = staticmethod(F.adaptive_max_pool2d)
 
 
 class Upsample(Module):

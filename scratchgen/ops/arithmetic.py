@@ -1,9 +1,10 @@
-"""Arithmetic: + - * / ** @, and linear (a fused matrix product and bias)."""
+"""Arithmetic: + - * / ** @, logaddexp, and linear (a fused matrix product and bias)."""
 import numbers
 
 from .. import backends
+from ..arguments import number
 from ..autograd.function import Function
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, float32, int64
 from ._util import (broadcast_shapes, check_optional_tensor, check_tensor, explain_failure, first_tensor,
                     operand, same_device)
 
@@ -51,8 +52,7 @@ class Div(Function):
     def backward(ctx, g):
         a, b = ctx.saved_inputs
         need_a, need_b = ctx.needs_input_grad
-        g_over_b = g / b
-        return (g_over_b if need_a else None), (-g_over_b * a / b if need_b else None)
+        return (g / b if need_a else None), (-g * (a / b / b) if need_b else None)  # torch's order of operations
 
 
 class Neg(Function):
@@ -66,44 +66,55 @@ class Neg(Function):
 
 
 class PowScalar(Function):
-    """x ** p for a Python number p."""
+    """x ** p for a Python number p; d/dx = p x^(p-1) (0 for p = 0, even where x^-1 is inf).
+    A float x takes torch's special cases: p = 0.5 is sqrt, -0.5 rsqrt ((-0) ** -0.5 = -inf),
+    -1 the reciprocal, 2, 3 and -2 products; so do the powers in the gradient (p - 1), which
+    is how torch's second derivatives at 0 and at +-inf come out."""
+    SPECIAL = {0.5: lambda xp, x: xp.sqrt(x), -0.5: lambda xp, x: 1 / xp.sqrt(x), -1: lambda xp, x: 1 / x,
+               2: lambda xp, x: x * x, 3: lambda xp, x: x * x * x, -2: lambda xp, x: 1 / (x * x)}
 
     @staticmethod
     def forward(ctx, x, exponent):
         ctx.save_inputs(0)
         ctx.exponent = exponent
-        return x ** exponent
+        special = PowScalar.SPECIAL.get(exponent) if x.dtype.kind == "f" and not isinstance(exponent, complex) else None
+        return x ** exponent if special is None else special(backends.get(x).xp, x)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_inputs
         p = ctx.exponent
         if p == 0:
-            return (g * 0,)
-        return (g * p * x ** (p - 1) if p != 1 else g,)
+            return (Tensor._wrap(backends.get(x.array).xp.zeros_like(x.array)),)
+        return (g * (p * x ** (p - 1)),)
 
 
 class Pow(Function):
     """a ** b with both tensors: d/da = b a^(b-1) (0 where b = 0, as torch, even at a = 0),
-    d/db = a^b log a (0 where a = 0, b >= 0)."""
+    d/db = a^b log a (0 where a = 0, b >= 0). Both are torch's formulas, term for term, so
+    that the second order gives what torch's gives (nan at a = 0, from 0 * log 0)."""
 
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_inputs(0, 1)
         ctx.save_output()
-        return a ** b
+        out = a ** b
+        if out.dtype.kind != "f":
+            return out
+        # NumPy's loop takes a broadcast exponent of 0.5 for a sqrt: (-inf) ** 0.5 is nan there, inf in torch
+        xp = backends.get(out).xp
+        return xp.where((a == -xp.inf) & (b == 0.5), xp.inf, out)
 
     @staticmethod
     def backward(ctx, g):
         from .unary import where
         a, b = ctx.saved_inputs
         need_a, need_b = ctx.needs_input_grad
-        ga = where(b.detach() == 0, 0, g * b * a ** (b - 1)) if need_a else None
+        ga = where(b.detach() == 0, 0, g * (b * a ** (b - 1))) if need_a else None
         gb = None
         if need_b:
-            zero_base = ((a.detach() == 0) & (b.detach() >= 0))
-            safe_a = where(zero_base, 1, a)
-            gb = where(zero_base, 0, g * ctx.saved_output * safe_a.log())
+            zero_base = (a.detach() == 0) & (b.detach() >= 0)
+            gb = g * where(zero_base, 0, ctx.saved_output * a.log())
         return ga, gb
 
 
@@ -148,25 +159,121 @@ class Linear(Function):
         return gx, gw, gb
 
 
-def _binary(function, name, second="other"):
-    def op(input, other):
-        if not isinstance(input, Tensor):
-            input = operand(input, first_tensor(name, **{"input": input, second: other}), name, "input")
-        other = operand(other, input, name, second)
-        try:
-            return function.apply(input, other)
-        except (ValueError, TypeError) as error:  # name the op and both operands instead of NumPy
-            explain_failure(name, error, **{"input": input, second: other})
-    op.__name__ = name
-    op.__doc__ = f"Elementwise {name} with NumPy broadcasting (torch.{name})."
-    return op
+def _operands(name, input, other, second="other", numbers=True):
+    """input and other as Tensors. A Python number takes the tensor's dtype where NumPy's
+    promotion says so (NEP 50); two numbers (where `numbers`) become tensors as torch makes
+    them, torch.add(2, 3) being tensor(5): bool, int64, or the default float32."""
+    if numbers and not isinstance(input, Tensor) and not isinstance(other, Tensor) and \
+            _is_number(input) and _is_number(other):
+        dtype = (float32 if any(isinstance(v, float) for v in (input, other)) else
+                 bool if all(isinstance(v, bool) for v in (input, other)) else int64)
+        xp = backends.for_device("cpu").xp
+        return Tensor._wrap(xp.asarray(input, dtype)), Tensor._wrap(xp.asarray(other, dtype))
+    if not isinstance(input, Tensor):
+        input = operand(input, first_tensor(name, **{"input": input, second: other}), name, "input")
+    return input, operand(other, input, name, second)
 
 
-add = _binary(Add, "add")
-sub = _binary(Sub, "sub")
-mul = _binary(Mul, "mul")
-div = _binary(Div, "div")
-_pow_tensors = _binary(Pow, "pow", "exponent")
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not hasattr(value, "shape")
+
+
+def _apply(function, name, input, other, second="other", **params):
+    try:
+        return function.apply(input, other, **params)
+    except (ValueError, TypeError) as error:  # name the op and both operands instead of NumPy
+        explain_failure(name, error, **{"input": input, second: other})
+
+
+def _scaled(name, input, other, alpha):
+    """alpha * other, for add and sub: alpha an int for integer (and bool) tensors, as torch."""
+    number(alpha, name, "alpha")
+    if isinstance(alpha, float) and input.dtype.kind in "biu" and other.dtype.kind in "biu":
+        raise TypeError(f"{name}: alpha must be an int for integer tensors (as torch), got {alpha!r}")
+    return other if alpha == 1 else mul(other, alpha)
+
+
+def add(input, other, *, alpha=1):
+    """input + alpha * other, with NumPy broadcasting (torch.add); two numbers give a tensor."""
+    input, other = _operands("add", input, other)
+    return _apply(Add, "add", input, _scaled("add", input, other, alpha), "other")
+
+
+def sub(input, other, *, alpha=1):
+    """input - alpha * other, with NumPy broadcasting (torch.sub); two numbers give a tensor."""
+    input, other = _operands("sub", input, other)
+    return _apply(Sub, "sub", input, _scaled("sub", input, other, alpha), "other")
+
+
+def mul(input, other):
+    """input * other, with NumPy broadcasting (torch.mul); two numbers give a tensor."""
+    return _apply(Mul, "mul", *_operands("mul", input, other))
+
+
+class RoundedDiv(Function):
+    """a / b rounded toward 0 ('trunc') or down ('floor'; for floats NumPy's floor_divide,
+    the same divmod rule as torch's): piecewise constant, so its gradient is 0, as torch's."""
+
+    @staticmethod
+    def forward(ctx, a, b, mode):
+        xp = backends.get(a).xp
+        if a.dtype.kind in "fc" or b.dtype.kind in "fc":
+            return xp.floor_divide(a, b) if mode == "floor" else xp.trunc(a / b)
+        quotient = xp.floor_divide(a, b)
+        if mode == "floor":
+            return quotient
+        return quotient + ((quotient * b != a) & ((a < 0) != (b < 0)))  # C's integer division
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0, g * 0
+
+
+def div(input, other, *, rounding_mode=None):
+    """input / other, with NumPy broadcasting (torch.div); rounding_mode 'trunc' or 'floor'
+    rounds the quotient (integer tensors then stay integer; dividing them by 0 is an error,
+    as torch). Two numbers give a tensor. Integer tensors divide into float64 (NumPy's true
+    division; torch gives its default float32)."""
+    if rounding_mode not in (None, "trunc", "floor"):
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    input, other = _operands("div", input, other)
+    if rounding_mode is None:
+        return _apply(Div, "div", input, other)
+    if input.dtype.kind in "biu" and other.dtype.kind in "biu":
+        if input.dtype.kind == other.dtype.kind == "b":
+            raise TypeError(f"div: rounding_mode={rounding_mode!r} is not defined for bool tensors (input and other)")
+        if bool((other.array == 0).any()):
+            raise RuntimeError(f"div: integer division by zero (other holds a 0, rounding_mode={rounding_mode!r})")
+    return _apply(RoundedDiv, "div", input, other, mode=rounding_mode)
+
+
+def _pow_tensors(input, exponent):
+    return _apply(Pow, "pow", *_operands("pow", input, exponent, "exponent", numbers=False), "exponent")
+
+
+class LogAddExp(Function):
+    """log(e^a + e^b), by the array module's stable logaddexp; d/da = 1 / (1 + e^(b - a)), as
+    torch writes it (nan where a = b = +-inf, as torch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_inputs(0, 1)
+        return backends.get(a).xp.logaddexp(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_inputs
+        need_a, need_b = ctx.needs_input_grad
+        return (g / (1 + (b - a).exp()) if need_a else None), (g / (1 + (a - b).exp()) if need_b else None)
+
+
+def logaddexp(input, other):
+    """log(exp(input) + exp(other)) without overflow, broadcast (torch.logaddexp); other may
+    also be a Python number (torch: a Tensor only)."""
+    input, other = _operands("logaddexp", input, other, numbers=False)
+    check_tensor(input, "logaddexp", "input", "f")
+    check_tensor(other, "logaddexp", "other", "f")
+    return _apply(LogAddExp, "logaddexp", input, other)
 
 
 def neg(input):

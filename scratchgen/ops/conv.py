@@ -250,8 +250,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     check_kernel_fits("unfold", x.shape[2:], kernel_size, padding, dilation, "kernel_size")
     grid = tuple(map(conv_output_size, x.shape[2:], kernel_size, stride, padding, dilation))
     cols = Unfold.apply(x, geometry=Geometry(kernel_size, stride, padding, dilation, grid))
-    n = x.shape[0]
-    out = cols.reshape(cols.shape[0], -1, n).permute(2, 0, 1)
+    out = cols.reshape(cols.shape[0], grid[0] * grid[1], x.shape[0]).permute(2, 0, 1)  # sizes named: N may be 0
     return out if was_batched else out.squeeze(0)
 
 

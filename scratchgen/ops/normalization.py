@@ -85,7 +85,7 @@ class Moments(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_inputs
         mean = ctx.saved_output[:1]
-        count = x.array.size // mean.array.size
+        count = max(x.array.size // max(mean.array.size, 1), 1)  # an empty x: any count gives its empty gradient
         g_mean, g_var = grad[:1], grad[1:]
         # d mean / dx = 1 / M;  d var / dx = 2 (x - mean) / M: one Affine of x
         return (Affine.apply(x, cat([g_var * (2 / count), (g_mean - 2 * g_var * mean) / count])),)
@@ -136,7 +136,7 @@ class Standardize(Function):
             stats, concatenate = Moments.apply(x, dims=ctx.dims), cat
         else:  # first order: the per-channel algebra below on arrays, without a graph's overhead
             stats, sums, weight, concatenate = ctx.stats, sums.array, weight.array, x.backend.xp.concatenate
-        count = math.prod(x.shape) // math.prod(weight.shape)  # values per statistic
+        count = max(math.prod(x.shape[d] for d in ctx.dims), 1)  # values per statistic (none: any count will do)
         mean, invstd = stats[:1], (stats[1:] + ctx.eps) ** -0.5
         sum_gx, sum_g = sums[:1], sums[1:]
         sum_g_xhat = (sum_gx - mean * sum_g) * invstd
@@ -218,7 +218,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """Ioffe & Szegedy 2015, Algorithm 1, per channel (dim 1) over every other dim of a
     (N, C) or (N, C, *) input. In training the batch statistics normalise, and running_mean /
     running_var (if given) move towards the batch mean and the unbiased batch variance by
-    `momentum`, in place; otherwise the running statistics normalise."""
+    `momentum`, in place; otherwise the running statistics normalise. An empty batch gives an
+    empty output and leaves the running statistics as they are, as torch."""
     op = "batch_norm"
     _check_input(op, input, 2, "(N, C, ...)", eps, momentum, running_mean=running_mean, running_var=running_var,
                  weight=weight, bias=bias)
@@ -228,10 +229,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         _check_channel_vector(op, arg, value, channels)
     if training:
         dims = (0,) + tuple(range(2, input.ndim))
-        count = input.array.size // channels
-        if count <= 1:
+        count = math.prod(input.shape[d] for d in dims)
+        if count == 1:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got input "
                              f"of shape {tuple(input.shape)}")
+        if count == 0:  # an empty batch, as torch: an empty output, the running statistics left as they are
+            xp, shape = input.backend.xp, _channel_shape(input)
+            stats = xp.stack([xp.zeros(shape, input.dtype), xp.ones(shape, input.dtype)])  # any: nothing to scale
+            return _normalize(input, Tensor._wrap(stats), weight, bias, eps)
         stats = input.backend.moments(input.array, dims)
         if running_mean is not None:
             _update_running(running_mean, stats[0], momentum)
@@ -282,7 +287,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                          f"({channels}), got {num_groups!r} (input shape {tuple(input.shape)})")
     for arg, value in (("weight", weight), ("bias", bias)):
         _check_channel_vector(op, arg, value, channels)
-    grouped = input.reshape(input.shape[0], num_groups, -1)
+    grouped = input.reshape(input.shape[0], num_groups, math.prod(input.shape[1:]) // num_groups)  # N may be 0
     x_hat = _standardize(grouped, (2,), eps=eps).reshape(input.shape)
     return _affine_parameters(x_hat, weight, bias, _channel_shape(input))
 

@@ -8,7 +8,8 @@ from ..arguments import device_backend, dtype as dtype_argument, int_tuple, inte
 from ..autograd.function import Function
 from ..backends.layout import copy_in_layout_of, same_layout
 from ..autograd.tensor import Tensor, index_arrays
-from ._util import check_tensor, normalize_dim
+from ._util import check_tensor, normalize_dim, normalize_dims
+from .indexing import index_select
 
 
 class Reshape(Function):
@@ -92,14 +93,21 @@ class IndexAdd(Function):
 
 
 class Cat(Function):
+    """The arrays joined along dim. Those marked `skipped` (torch's legacy rule: a 1-D array of
+    size 0) are left out, but their dtype takes part in the result's; their gradient is empty."""
+
     @staticmethod
-    def forward(ctx, *arrays, dim):
-        ctx.dim, ctx.sizes = dim, [a.shape[dim] for a in arrays]
-        return backends.get(arrays[0]).xp.concatenate(arrays, axis=dim)
+    def forward(ctx, *arrays, dim, skipped):
+        joined = [a for a, skip in zip(arrays, skipped) if not skip]
+        ctx.dim, ctx.sizes, ctx.skipped = dim, [a.shape[dim] for a in joined], skipped
+        xp = backends.get(arrays[0]).xp
+        return xp.concatenate(joined, axis=dim, dtype=xp.result_type(*arrays))
 
     @staticmethod
     def backward(ctx, g):
-        return tuple(split(g, ctx.sizes, ctx.dim))
+        pieces = iter(split(g, ctx.sizes, ctx.dim))
+        empty = g.backend.xp.zeros((0,), dtype=g.dtype)
+        return tuple(Tensor._wrap(empty) if skip else next(pieces) for skip in ctx.skipped)
 
 
 class Pad(Function):
@@ -231,13 +239,17 @@ def t(input):
 
 
 def squeeze(input, dim=None):
+    """input without its size-1 dims: all of them (dim None), or those among `dim`, an int or
+    a tuple of ints, that have size 1 (torch.squeeze; an empty tuple squeezes none)."""
     check_tensor(input, "squeeze", "input")
     if dim is None:
-        return input.reshape(tuple(n for n in input.shape if n != 1))
-    d = normalize_dim(dim, input.ndim, "squeeze")
-    if input.ndim == 0 or input.shape[d] != 1:
-        return input
-    return input.reshape(input.shape[:d] + input.shape[d + 1:])
+        dims = range(input.ndim)
+    elif isinstance(dim, (tuple, list)):
+        dims = normalize_dims(dim, input.ndim, "squeeze") if dim else ()
+    else:
+        dims = (normalize_dim(dim, input.ndim, "squeeze"),)
+    kept = tuple(n for d, n in enumerate(input.shape) if n != 1 or d not in dims)
+    return input if kept == input.shape else input.reshape(kept)
 
 
 def unsqueeze(input, dim):
@@ -260,13 +272,22 @@ def _tensor_list(tensors, op):
 
 
 def cat(tensors, dim=0):
+    """tensors joined along dim (torch.cat). As torch (a legacy rule), a 1-D tensor of size 0
+    is skipped beside tensors of other shapes, though its dtype counts in the result's."""
     tensors = _tensor_list(tensors, "cat")
-    d = normalize_dim(dim, tensors[0].ndim, "cat")
-    for i, x in enumerate(tensors):
-        if x.ndim != tensors[0].ndim or x.shape[:d] + x.shape[d + 1:] != tensors[0].shape[:d] + tensors[0].shape[d + 1:]:
-            raise ValueError(f"cat: tensors[{i}] has shape {x.shape} but tensors[0] has shape "
-                             f"{tensors[0].shape}; all dims but dim={dim} must match")
-    return Cat.apply(*tensors, dim=d)
+    skipped = tuple(x.shape == (0,) for x in tensors)
+    if all(skipped):
+        skipped = (False,) * len(tensors)
+    first = next(i for i, skip in enumerate(skipped) if not skip)
+    like = tensors[first]
+    d = normalize_dim(dim, like.ndim, "cat")
+    for i, (x, skip) in enumerate(zip(tensors, skipped)):
+        if x.ndim == 0:
+            raise ValueError(f"cat: tensors[{i}] is 0-d; only tensors with dimensions can be joined")
+        if not skip and (x.ndim != like.ndim or x.shape[:d] + x.shape[d + 1:] != like.shape[:d] + like.shape[d + 1:]):
+            raise ValueError(f"cat: tensors[{i}] has shape {x.shape} but tensors[{first}] has shape "
+                             f"{like.shape}; all dims but dim={dim} must match")
+    return Cat.apply(*tensors, dim=d, skipped=skipped)
 
 
 def stack(tensors, dim=0):
@@ -307,26 +328,88 @@ def chunk(input, chunks, dim=0):
     return split(input, builtins.max(1, -(-n // chunks)), dim)
 
 
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
 def pad(input, pad, mode="constant", value=0.0):
-    """torch.nn.functional.pad, constant mode: `pad` lists (before, after) from the last dim back."""
+    """torch.nn.functional.pad: `pad` lists (before, after) widths from the last dim back, and
+    a negative width crops. 'constant' fills with `value` and pads any dims; 'reflect' (mirror
+    at the edge, not repeating it), 'replicate' (repeat the edge) and 'circular' (wrap around)
+    pad the last 1, 2 or 3 dims of a 2-D/3-D, 3-D/4-D or 4-D/5-D input, as torch does, each by
+    picking input positions (index_select), whose gradient adds back into them. Where torch's
+    circular padding wraps further than the cropped input (an overlap error or unset memory
+    there), this one raises."""
     check_tensor(input, "pad", "input")
     if not isinstance(pad, (tuple, list)):
         raise TypeError(f"pad: pad must be a tuple or list of ints, got {pad!r}")
     pad = int_tuple(pad, len(pad), "pad", "pad", None)
-    if mode != "constant":
-        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    if mode not in PAD_MODES:
+        raise ValueError(f"pad: mode must be one of {', '.join(PAD_MODES)}, got {mode!r}")
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: expected an even number of pad values, at most 2 per dimension "
                          f"({2 * input.ndim}), got {len(pad)}")
-    if builtins.min(pad, default=0) < 0:
-        raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
     number(value, "pad", "value")
-    if not pad:
-        return input
-    widths = [(0, 0)] * input.ndim
-    for i in range(len(pad) // 2):
-        widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    return Pad.apply(input, widths=tuple(widths), value=value)
+    padded = range(input.ndim - len(pad) // 2, input.ndim)
+    widths = {d: (pad[2 * (input.ndim - 1 - d)], pad[2 * (input.ndim - 1 - d) + 1]) for d in padded}
+    for d, (before, after) in widths.items():
+        n = input.shape[d]
+        if n + before + after < 0 or (mode == "constant" and n - max(-before, 0) - max(-after, 0) < 0):
+            raise ValueError(f"pad: pad {pad} crops more than the size {n} of dim {d}")
+    if mode == "constant":
+        return _pad_constant(input, widths, value)
+    _check_pad_mode(input, pad, mode, value, widths)
+    xp = input.backend.xp
+    for d, (before, after) in widths.items():
+        positions = _source_positions(mode, input.shape[d], before, after, xp)
+        input = index_select(input, d, Tensor._wrap(positions))
+    return input
+
+
+def _pad_constant(input, widths, value):
+    """Crop the negative widths, then pad the positive ones with `value`."""
+    if any(min(w) < 0 for w in widths.values()):
+        index = tuple(slice(max(-widths[d][0], 0), n - max(-widths[d][1], 0)) if d in widths else slice(None)
+                      for d, n in enumerate(input.shape))
+        input = GetItem.apply(input, index=index)
+    grow = tuple((max(widths[d][0], 0), max(widths[d][1], 0)) if d in widths else (0, 0) for d in range(input.ndim))
+    return Pad.apply(input, widths=grow, value=value) if any(map(any, grow)) else input
+
+
+def _check_pad_mode(input, pad, mode, value, widths):
+    """torch's limits on the modes other than 'constant'."""
+    k = len(pad) // 2
+    if k not in (1, 2, 3) or input.ndim not in (k + 1, k + 2):
+        raise ValueError(f"pad: mode={mode!r} pads the last 1, 2 or 3 dims of a 2-D/3-D, 3-D/4-D or 4-D/5-D "
+                         f"input (2, 4 or 6 pad values); got {len(pad)} pad values for input of shape {input.shape}")
+    if value != 0:
+        raise ValueError(f"pad: mode={mode!r} takes no value (got value={value!r})")
+    batched = input.ndim == k + 2
+    if mode != "circular" and 0 in input.shape[batched:]:
+        raise ValueError(f"pad: mode={mode!r} needs every dim of input but the batch dim non-empty, got shape "
+                         f"{input.shape}")
+    for d, (before, after) in widths.items():
+        n, out = input.shape[d], input.shape[d] + before + after
+        kept = n - max(-before, 0) - max(-after, 0)
+        if mode == "reflect" and not (before < n and after < n):
+            raise ValueError(f"pad: mode='reflect' needs pad widths ({before}, {after}) smaller than dim {d} "
+                             f"(size {n}) of input")
+        if mode != "circular" and out < 1:
+            raise ValueError(f"pad: pad {pad} leaves dim {d} (of size {n}) empty, mode={mode!r} needs >= 1")
+        if mode == "circular" and max(before, after) > kept:
+            raise ValueError(f"pad: mode='circular' wraps at most once around dim {d}: pad widths ({before}, "
+                             f"{after}) must not exceed its size after cropping ({kept})")
+
+
+def _source_positions(mode, n, before, after, xp):
+    """For each position of a dim of size n padded by (before, after), the input position it
+    takes its value from."""
+    k = xp.arange(-before, n + after)  # where each output position lies in the input's coordinates
+    if mode == "reflect":
+        return xp.where(k < 0, -k, xp.where(k > n - 1, 2 * (n - 1) - k, k))
+    if mode == "replicate":
+        return xp.clip(k, 0, n - 1)
+    start, stop = max(-before, 0), n - max(-after, 0)  # circular: wrap around the cropped input
+    return start + (k - start) % max(stop - start, 1)
 
 
 def to(input, device=None, dtype=None):

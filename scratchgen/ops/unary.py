@@ -1,15 +1,38 @@
-"""Elementwise functions of one tensor, their selections (clamp, where, maximum), and the
-comparisons (which return non-differentiable tensors)."""
+"""Elementwise functions of one tensor (exp, log, sin, reciprocal, rounding, ...), their
+selections (clamp, where, maximum), and the comparisons (which return non-differentiable
+tensors). Edge values (nan, inf, +-0, the kinks) give what torch gives; activations are in
+activation.py, erf, lgamma and digamma in special.py."""
+import numpy
+
 from .. import backends
-from ..arguments import number
+from ..arguments import integer, number
 from ..autograd.function import Function
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, float32
 from ._util import broadcast_shapes, check_tensor, first_tensor, operand
 
 
 def _constant(array):
     """A mask or other array as a Tensor outside the graph."""
     return Tensor._wrap(array)
+
+
+def floating(input, op):
+    """`input` for a function with real values: a floating-point tensor as it is, an integer
+    or bool one as float32 (torch's promotion: sin(int tensor) is float32). Complex is refused
+    (torch accepts it for some): scratchgen's gradients are those of real functions."""
+    check_tensor(input, op, "input")
+    kind = input.dtype.kind
+    if kind == "f":
+        return input
+    if kind not in "biu":
+        raise TypeError(f"{op}: argument 'input' must be a real (floating-point, integer or bool) tensor, "
+                        f"got dtype {input.dtype}")
+    return _constant(input.array.astype(float32))
+
+
+def _sign(x):
+    """sign(x) as torch computes it, (x > 0) - (x < 0): 0 at nan (NumPy's sign gives nan)."""
+    return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
 
 
 class Exp(Function):
@@ -67,7 +90,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_inputs
-        return (g * _constant(backends.get(x.array).xp.sign(x.array)),)
+        return (g * _constant(_sign(x.array)),)  # 0 at 0 and at nan, as torch
 
 
 class Tanh(Function):
@@ -94,39 +117,117 @@ class Sigmoid(Function):
         return (g * y * (1 - y),)
 
 
-class MaskedScale(Function):
-    """Piecewise-linear activations: y = x * scale where scale is constant per element
-    (relu: 1/0, leaky_relu: 1/slope, clamp: 1 inside the range/0 outside, plus an offset)."""
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_inputs(0)
+        return backends.get(x).xp.sin(x)
 
     @staticmethod
-    def forward(ctx, x, scale, offset):
+    def backward(ctx, g):
+        (x,) = ctx.saved_inputs
+        return (g * x.cos(),)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_inputs(0)
+        return backends.get(x).xp.cos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_inputs
+        return (g * -x.sin(),)
+
+
+class Rsqrt(Function):
+    """1 / sqrt(x) (-inf at -0, as torch); d/dx = -y^3 / 2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_output()
+        return 1 / backends.get(x).xp.sqrt(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (-0.5 * g * ctx.saved_output ** 3,)
+
+
+class Reciprocal(Function):
+    """1 / x; d/dx = -y^2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_output()
+        return 1 / x
+
+    @staticmethod
+    def backward(ctx, g):
+        y = ctx.saved_output
+        return (-g * (y * y),)
+
+
+class Expm1(Function):
+    """e^x - 1, accurate near 0; d/dx = y + 1."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_output()
+        return backends.get(x).xp.expm1(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * (ctx.saved_output + 1),)
+
+
+class Flat(Function):
+    """A piecewise-constant function (sign, floor, round): its gradient is 0 everywhere, at
+    the jumps too (torch's choice), and 0 even where the incoming gradient is inf or nan."""
+
+    @staticmethod
+    def forward(ctx, x, function):
+        return function(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (_constant(backends.get(g.array).xp.zeros_like(g.array)),)
+
+
+class Clip(Function):
+    """Clipping to [low, high] (None: no bound), nan kept: clamp with number bounds, relu,
+    hardtanh. The gradient passes where `passes` is 1: each op says where, as torch does
+    (clamp: low <= x <= high; relu: x > 0 and at nan; hardtanh: low < x < high)."""
+
+    @staticmethod
+    def forward(ctx, x, low, high, passes):
+        ctx.passes = passes
+        xp = backends.get(x).xp
+        out = x if low is None else xp.maximum(x, low)  # maximum and minimum keep nan; ~15x faster than clip here
+        return out if high is None else xp.minimum(out, high)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * _constant(ctx.passes),)
+
+
+class MaskedScale(Function):
+    """y = x * scale, scale constant per element: leaky_relu (1 or the slope), dropout (0 or
+    1 / (1 - p))."""
+
+    @staticmethod
+    def forward(ctx, x, scale):
         ctx.scale = scale
-        return x * scale + offset if offset is not None else x * scale
+        return x * scale
 
     @staticmethod
     def backward(ctx, g):
         return (g * _constant(ctx.scale),)
 
 
-class Elu(Function):
-    """elu(x) = x for x > 0, alpha (e^x - 1) otherwise; d/dx = 1 or y + alpha."""
-
-    @staticmethod
-    def forward(ctx, x, alpha):
-        xp = backends.get(x).xp
-        ctx.save_inputs(0)
-        ctx.alpha = alpha
-        return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_inputs
-        positive = _constant((x.array > 0).astype(x.dtype))
-        return (g * (positive + (1 - positive) * ctx.alpha * x.exp()),)
-
-
 class Softplus(Function):
-    """softplus(x) = log(1 + e^(beta x)) / beta, linear above `threshold` (torch's rule)."""
+    """softplus(x) = log(1 + e^(beta x)) / beta, x itself where beta x > threshold (torch's
+    rule); d/dx = sigmoid(beta x), 1 where linear."""
 
     @staticmethod
     def forward(ctx, x, beta, threshold):
@@ -135,15 +236,32 @@ class Softplus(Function):
         ctx.beta, ctx.threshold = beta, threshold
         bx = beta * x
         stable = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / beta
-        if threshold == float("inf"):
-            return stable
-        return stable + (x - stable) * (bx > threshold)  # x itself above the threshold
+        return xp.where(bx > threshold, x, stable)  # a select: x = +-inf gives inf and 0, not inf - inf
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_inputs
-        linear = _constant((ctx.beta * x.array > ctx.threshold).astype(x.dtype))
-        return (g * (linear + (1 - linear) * (x * ctx.beta).sigmoid()),)
+        return (g * SoftplusSlope.apply(x, beta=ctx.beta, threshold=ctx.threshold),)
+
+
+class SoftplusSlope(Function):
+    """softplus' = sigmoid(beta x), 1 where beta x > threshold; its derivative, softplus'' =
+    beta s (1 - s) with s = sigmoid(beta x), is 0 from beta x = threshold on (torch's side of
+    the switch: a mask that multiplies, so nan stays nan, as in torch)."""
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        ctx.save_inputs(0)
+        ctx.beta, ctx.threshold = beta, threshold
+        bx = beta * x
+        return backends.get(x).xp.where(bx > threshold, 1, backends.get(x).sigmoid(bx)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_inputs
+        s = (x * ctx.beta).sigmoid()
+        curved = _constant((ctx.beta * x.array < ctx.threshold).astype(x.dtype))
+        return (g * (s * (1 - s) * ctx.beta * curved),)
 
 
 class Where(Function):
@@ -158,20 +276,27 @@ class Where(Function):
         return Where.apply(g, zero, condition=ctx.condition), Where.apply(zero, g, condition=ctx.condition)
 
 
-def _unary(function, name, doc):
+def _unary(function, name, doc, real=False):
+    """The op `name` applying `function`; real: a function with real values, whose integer or
+    bool input becomes float32 first (as torch promotes it)."""
     def op(input):
-        return function.apply(check_tensor(input, name, "input"))
+        return function.apply(floating(input, name) if real else check_tensor(input, name, "input"))
     op.__name__, op.__doc__ = name, doc
     return op
 
 
 exp = _unary(Exp, "exp", "e ** input.")
-log = _unary(Log, "log", "Natural logarithm.")
+log = _unary(Log, "log", "Natural logarithm (its gradient 1/x: +-inf at +-0, as torch).")
 log1p = _unary(Log1p, "log1p", "log(1 + input), accurate near 0.")
 sqrt = _unary(Sqrt, "sqrt", "Square root.")
-abs = _unary(Abs, "abs", "Absolute value (gradient sign(x), 0 at 0 as in torch).")
+abs = _unary(Abs, "abs", "Absolute value (gradient sign(x): 0 at 0 and at nan, as torch).")
 tanh = _unary(Tanh, "tanh", "Hyperbolic tangent.")
 sigmoid = _unary(Sigmoid, "sigmoid", "1 / (1 + e^-x), computed without overflow.")
+sin = _unary(Sin, "sin", "Sine (of a real tensor: complex is refused, torch accepts it).", real=True)
+cos = _unary(Cos, "cos", "Cosine (of a real tensor: complex is refused, torch accepts it).", real=True)
+rsqrt = _unary(Rsqrt, "rsqrt", "1 / sqrt(input): -inf at -0, as torch (real tensors only).", real=True)
+reciprocal = _unary(Reciprocal, "reciprocal", "1 / input (real tensors only: complex is refused).", real=True)
+expm1 = _unary(Expm1, "expm1", "e ** input - 1, accurate near 0 (real tensors only).", real=True)
 
 
 def square(input):
@@ -179,13 +304,20 @@ def square(input):
     return input * input
 
 
-def _scaled(input, scale, offset=None):
-    return MaskedScale.apply(input, scale=scale.astype(input.dtype, copy=False), offset=offset)
+def _scaled(input, scale):
+    return MaskedScale.apply(input, scale=scale.astype(input.dtype, copy=False))
+
+
+def _clip(input, low, high, passes):
+    return Clip.apply(input, low=low, high=high, passes=passes.astype(input.dtype, copy=False))
 
 
 def relu(input):
-    """max(x, 0); gradient 0 at 0 as in torch."""
-    return _scaled(check_tensor(input, "relu", "input"), input.array > 0)
+    """max(x, 0), nan kept; the gradient passes where x > 0 and at nan, not at 0 (as torch)."""
+    x = check_tensor(input, "relu", "input").array
+    if x.dtype.kind == "b":
+        return _constant(x.copy())
+    return _clip(input, 0, None, passes=~(x <= 0))
 
 
 def leaky_relu(input, negative_slope=0.01):
@@ -196,42 +328,101 @@ def leaky_relu(input, negative_slope=0.01):
     return _scaled(input, (input.array > 0) * (1 - slope) + slope)
 
 
-def elu(input, alpha=1.0):
-    """Clevert et al. 2015: x for x > 0, alpha (e^x - 1) otherwise."""
-    check_tensor(input, "elu", "input", "f")
-    return Elu.apply(input, alpha=number(alpha, "elu", "alpha"))
-
-
 def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + e^(beta x)) / beta, x itself where beta x > threshold (torch's rule).
+
+    Differs from torch where threshold is raised above ~709 / beta: torch's log1p(exp(beta x))
+    and exp(beta x) / (exp(beta x) + 1) overflow there, to inf and nan; scratchgen computes the
+    same functions without overflow (x and 1)."""
     check_tensor(input, "softplus", "input", "f")
     return Softplus.apply(input, beta=number(beta, "softplus", "beta"),
                           threshold=number(threshold, "softplus", "threshold"))
 
 
+def sign(input):
+    """-1, 0 or 1 (0 at nan, as torch; an integer or bool tensor keeps its dtype); gradient 0."""
+    _check_rounding_input(input, "sign", bool_too=True)
+    return Flat.apply(input, function=lambda x: x.copy() if x.dtype.kind == "b" else _sign(x))
+
+
+def floor(input):
+    """The largest integer <= x (an integer tensor comes back as it is, as torch); gradient 0."""
+    _check_rounding_input(input, "floor")
+    return Flat.apply(input, function=lambda x: backends.get(x).xp.floor(x) if x.dtype.kind == "f" else x.copy())
+
+
+def round(input, *, decimals=0):
+    """x rounded to `decimals` decimal places, halves to even: rint(x * 10^d) / 10^d, or
+    rint(x / 10^-d) * 10^-d for d < 0, as torch.round computes it (so nan where 10^d
+    overflows the dtype, as in torch); an integer tensor comes back as it is; gradient 0."""
+    _check_rounding_input(input, "round")
+    decimals = integer(decimals, "round", "decimals")
+    if input.dtype.kind != "f":
+        if decimals:
+            raise TypeError(f"round: decimals={decimals} needs a floating-point input, got dtype {input.dtype}")
+        return Flat.apply(input, function=lambda x: x.copy())
+    return Flat.apply(input, function=lambda x: _round(x, decimals, backends.get(x).xp))
+
+
+def _check_rounding_input(input, op, bool_too=False):
+    check_tensor(input, op, "input")
+    if input.dtype.kind not in ("biuf" if bool_too else "iuf"):
+        real = "a real" if bool_too else "a real, non-bool"
+        raise TypeError(f"{op}: argument 'input' must be {real} tensor, got dtype {input.dtype}")
+
+
+def _round(x, decimals, xp):
+    if decimals == 0:
+        return xp.rint(x)
+    digits = -decimals if decimals < 0 else decimals  # (abs is the op here)
+    power = 10.0 ** digits if digits <= 308 else float("inf")
+    scale = power if power <= numpy.finfo(x.dtype).max else float("inf")  # a Python float: x keeps its dtype
+    return xp.rint(x * scale) / scale if decimals > 0 else xp.rint(x / scale) * scale
+
+
 def clamp(input, min=None, max=None):
-    """Clip to [min, max]; the gradient passes where min <= x <= max (torch's convention).
-    With min > max every element becomes max, as in torch (and NumPy's clip). Bounds are
-    numbers or tensors that broadcast against input; a tensor bound gets the gradient where
-    it is the result."""
-    check_tensor(input, "clamp", "input")
+    """Clip to [min, max], nan kept; the gradient passes where min <= x <= max (torch's
+    convention: at the bounds too, not at nan). With min > max every element becomes max, as in
+    torch (and NumPy's clip). Bounds are numbers or tensors that broadcast against input; a
+    tensor bound gets the gradient where it is the result."""
     if min is None and max is None:
+        check_tensor(input, "clamp", "input")
         raise ValueError("clamp: at least one of min and max must be given")
+    return _clamp(input, min, max, "clamp")
+
+
+def clamp_min(input, min):
+    """max(x, min) (torch.clamp_min: clamp with min only); min a number or a Tensor."""
+    return _clamp(input, _bound(min, "clamp_min", "min"), None, "clamp_min")
+
+
+def clamp_max(input, max):
+    """min(x, max) (torch.clamp_max: clamp with max only); max a number or a Tensor."""
+    return _clamp(input, None, _bound(max, "clamp_max", "max"), "clamp_max")
+
+
+def _bound(value, op, arg):
+    if value is None:
+        raise TypeError(f"{op}: argument '{arg}' must be a number or a Tensor, got None")
+    return value
+
+
+def _clamp(input, min, max, name):
+    check_tensor(input, name, "input")
     for arg, bound in (("min", min), ("max", max)):
         if isinstance(bound, Tensor):
-            broadcast_shapes(input.shape, bound.shape, "clamp", ("input", arg))
+            broadcast_shapes(input.shape, bound.shape, name, ("input", arg))
         elif bound is not None and not hasattr(bound, "shape"):  # an array bound is NumPy's clip's business
-            number(bound, "clamp", arg, what="a number, a Tensor or None")
+            number(bound, name, arg, what="a number, a Tensor or None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_to_tensors(input, min, max)
     x = input.array
-    xp = input.backend.xp
-    inside = xp.ones(x.shape, dtype=bool)
+    passes = input.backend.xp.ones(x.shape, dtype=bool)
     if min is not None:
-        inside &= x >= min
+        passes &= x >= min
     if max is not None:
-        inside &= x <= max
-    clipped = xp.clip(x, min, max)
-    return _scaled(input, inside, offset=xp.where(inside, 0, clipped).astype(x.dtype))
+        passes &= x <= max
+    return _clip(input, min, max, passes)
 
 
 def _clamp_to_tensors(input, min, max):
@@ -259,38 +450,42 @@ def where(condition, input, other):
 
 
 def maximum(input, other):
-    """Elementwise max; on ties each side gets half the gradient (as torch)."""
-    return _select(input, other, lambda a, b: a > b, "maximum")
+    """Elementwise max, nan if either is nan; on ties each side gets half the gradient, and
+    where either is nan both get all of it (as torch)."""
+    return _select(input, other, "maximum")
 
 
 def minimum(input, other):
-    """Elementwise min; on ties each side gets half the gradient (as torch)."""
-    return _select(input, other, lambda a, b: a < b, "minimum")
+    """Elementwise min, nan if either is nan; on ties each side gets half the gradient, and
+    where either is nan both get all of it (as torch)."""
+    return _select(input, other, "minimum")
 
 
 class Select(Function):
-    """Pick a or b elementwise; `share` is the fraction of the gradient that goes to a."""
+    """maximum or minimum of a and b; `shares` are the fractions of the gradient each gets."""
 
     @staticmethod
-    def forward(ctx, a, b, share):
-        ctx.share = share
-        return backends.get(a).xp.where(share > 0.5, a, b)
+    def forward(ctx, a, b, pick, shares):
+        ctx.shares = shares
+        return pick(a, b)
 
     @staticmethod
     def backward(ctx, g):
-        share = _constant(ctx.share)
-        return g * share, g * (1 - share)
+        share_a, share_b = ctx.shares
+        return g * _constant(share_a), g * _constant(share_b)
 
 
-def _select(input, other, first_wins, name):
+def _select(input, other, name):
     like = input if isinstance(input, Tensor) else first_tensor(name, input=input, other=other)
     input, other = operand(input, like, name, "input"), operand(other, like, name, "other")
     shape = broadcast_shapes(input.shape, other.shape, name)
     xp = like.backend.xp
     a, b = xp.broadcast_to(input.array, shape), xp.broadcast_to(other.array, shape)
     dtype = xp.result_type(a, b)
-    share = xp.where(first_wins(a, b), 1.0, xp.where(a == b, 0.5, 0.0)).astype(dtype)
-    return Select.apply(input.expand(shape), other.expand(shape), share=share)
+    a_loses, b_loses = (a < b, a > b) if name == "maximum" else (a > b, a < b)
+    tie = a == b
+    shares = tuple(xp.where(tie, 0.5, xp.where(loses, 0.0, 1.0)).astype(dtype) for loses in (a_loses, b_loses))
+    return Select.apply(input.expand(shape), other.expand(shape), pick=getattr(xp, name), shares=shares)
 
 
 def _test(name, predicate):

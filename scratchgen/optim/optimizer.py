@@ -18,7 +18,7 @@ import itertools
 
 import numpy
 
-from .. import Tensor, enable_grad, no_grad, tensor
+from .. import Tensor, distributed, enable_grad, no_grad, tensor
 
 
 class Optimizer(abc.ABC):
@@ -99,6 +99,9 @@ class Optimizer(abc.ABC):
             with enable_grad():
                 loss = closure()
         with no_grad():
+            # data-parallel hook (scratchgen.distributed): with several ranks, every gradient becomes
+            # its mean over the ranks first, so that every rank takes this same step; one process: nothing
+            distributed.average_gradients(param for group in self.param_groups for param in group["params"])
             for group in self.param_groups:
                 for param in group["params"]:
                     if param.grad is None:

@@ -50,6 +50,8 @@ def save_checkpoint(run, state, keep, elapsed=None):
     """Write `state` as checkpoints/step_XXXXXX.npz, record `elapsed` (the run's time_s) for it,
     and delete all but the newest `keep` step_XXXXXX.npz files."""
     path = run.checkpoints / f"step_{state['step']:06d}.npz"
+    if not getattr(run, "writer", True):  # data-parallel: rank 0 alone writes checkpoints
+        return path
     save(state, path)
     for old in checkpoint_paths(run)[:-keep]:
         old.unlink()

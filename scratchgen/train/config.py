@@ -16,8 +16,31 @@ from ..models import Setting, model_class
 from ..models.settings import MAX_STEPS, shown
 from . import datasets
 
-# how often the loop logs a metrics line, plots samples and writes a checkpoint (None: 10 times a run)
-LOOP_DEFAULTS = dict(log_every=10, sample_every=None, checkpoint_every=None, keep_checkpoints=2, threads=None)
+
+
+class FolderSetting(Setting):
+    """A setting that names a folder (a path as text, or a path-like) or is null (off). Setting's
+    `choices` holds one example folder (what `scratchgen list` does not show, and what the CLI's
+    fuzz test draws as a valid value)."""
+
+    def __init__(self, help, example):
+        super().__init__(str, help, choices=(example,), optional=True)
+
+    def _describe(self, plural):
+        return "folder paths" if plural else "a folder path"
+
+    def _checked(self, value):
+        if isinstance(value, os.PathLike):
+            value = os.fspath(value)
+        if value is None or (isinstance(value, str) and value.strip() and "\0" not in value):
+            return value, None
+        return None, ""
+
+
+# how often the loop logs a metrics line, plots samples and writes a checkpoint (None: 10 times a run);
+# tensorboard: a folder for TensorBoard event files (train/tensorboard.py), with histograms every histogram_every
+LOOP_DEFAULTS = dict(log_every=10, sample_every=None, checkpoint_every=None, keep_checkpoints=2, threads=None,
+                     tensorboard=None, histogram_every=None)
 LOOP_SETTINGS = dict(
     log_every=Setting(int, "append a line to metrics.jsonl every N steps (and at the last step)",
                       at_least=1, at_most=MAX_STEPS),
@@ -29,6 +52,11 @@ LOOP_SETTINGS = dict(
     threads=Setting(int, "threads for the CPU's array work and OpenBLAS; null: as many as there are free cores "
                     "when the run starts (then recorded, so that resume repeats the run's numbers exactly)",
                     at_least=1, at_most=1024, optional=True),
+    tensorboard=FolderSetting("write TensorBoard event files into this folder: losses every log_every steps, "
+                              "samples every sample_every, histograms every histogram_every (--tensorboard DIR); "
+                              "null: none", "runs/tensorboard"),
+    histogram_every=Setting(int, "with tensorboard: histograms of the weights and gradients every N steps; null: "
+                            "every sample_every steps", at_least=1, at_most=MAX_STEPS, optional=True),
 )
 STEPS = Setting(int, "total training steps of the run", at_least=1, at_most=MAX_STEPS)
 DEVICES = ("cpu", "cuda")
@@ -185,9 +213,12 @@ def _checked_stored_config(config):
 
 
 def loop_cadence(config):
-    """Fill in sample_every and checkpoint_every left to the default: 10 times over the run."""
+    """Fill in sample_every and checkpoint_every left to the default: 10 times over the run
+    (and histogram_every: as sample_every)."""
     every = max(1, config["steps"] // 10)
     for key in ("sample_every", "checkpoint_every"):
         if config[key] is None:
             config[key] = every
+    if config["histogram_every"] is None:
+        config["histogram_every"] = config["sample_every"]
     return config

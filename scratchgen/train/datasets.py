@@ -12,7 +12,7 @@ Each stream of random numbers comes from SeedSequence([seed, stream]), one strea
 """
 import numpy
 
-from .. import Generator, as_tensor
+from .. import Generator, as_tensor, distributed
 from ..data import (DataLoader, DynamicBinarize, add_channel_dim, binarize, flatten_images, infinite_batches,
                     load_mnist, to_tanh_range, to_unit_range, toy_distribution)
 from ..data.toy import TOY_DISTRIBUTIONS
@@ -102,7 +102,8 @@ def training_batches(config, image_layout, batches_per_step):
     dataset, seed, device = config["dataset"], config["seed"], config["device"]
     batch_size = config["batch_size"] * batches_per_step
     if dataset in FRESH_TOYS:
-        return FreshToyBatches(toy_distribution(dataset), batch_size, stream(seed, TOY_STREAM), device)
+        return rank_shard(FreshToyBatches(toy_distribution(dataset), batch_size, stream(seed, TOY_STREAM), device),
+                          batches_per_step)
     if dataset in TOY_DATASETS:
         points = toy_distribution(dataset).sample(TOY_DATASET_SIZE, stream(seed, TOY_STREAM))
         arrays, transform = (points,), None
@@ -112,7 +113,33 @@ def training_batches(config, image_layout, batches_per_step):
         arrays = (mnist_layout(pixels, image_layout), labels)
     loader = DataLoader(arrays, batch_size=batch_size, shuffle=True, drop_last=True,
                         generator=stream(seed, DATA_ORDER_STREAM), transform=transform)
-    return EndlessLoader(loader, device)
+    return rank_shard(EndlessLoader(loader, device), batches_per_step)
+
+
+class RankShard:
+    """Data-parallel (scratchgen.distributed): this rank's rows of every batch of `batches`, a
+    stream every rank draws alike from the run's one seeded order (and binarisation): of each of
+    the `chunks` critic rounds of a batch, rank r takes the r-th of N equal runs of rows. Its
+    state is the whole stream's, the same on every rank and in one process, so a checkpoint
+    resumes on any number of ranks."""
+
+    def __init__(self, batches, chunks):
+        self.batches, self.chunks = batches, chunks
+        self.batches_per_epoch = batches.batches_per_epoch
+
+    def __next__(self):
+        return distributed.shard_rows(next(self.batches), self.chunks)
+
+    def state_dict(self):
+        return self.batches.state_dict()
+
+    def load_state_dict(self, state):
+        self.batches.load_state_dict(state)
+
+
+def rank_shard(batches, chunks):
+    """`batches` as it is in one process; with several ranks, this rank's RankShard of it."""
+    return RankShard(batches, chunks) if distributed.is_initialized() else batches
 
 
 def mnist_pixels(images, pixels, generator):

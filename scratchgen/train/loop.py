@@ -19,6 +19,7 @@ import threading
 import time
 import warnings
 
+from .. import distributed
 from . import checkpoint, datasets, plots
 from .progress import ProgressBar
 
@@ -61,16 +62,19 @@ def quiet_numerics():
 
 class Trainer:
     """Runs `model` on `batches` from `start_step` to config["steps"], writing into `run`;
-    `start_time` is the run's time_s at `start_step`."""
+    `start_time` is the run's time_s at `start_step`. `observer(trainer, losses)`, if given, is
+    called after every step (train/tensorboard.py's writes TensorBoard event files)."""
 
-    def __init__(self, model, batches, run, config, start_step=0, stream=None, reference_points=None, start_time=0.0):
+    def __init__(self, model, batches, run, config, start_step=0, stream=None, reference_points=None, start_time=0.0,
+                 observer=None):
         self.model, self.batches, self.run, self.config = model, batches, run, config
+        self.observer = observer
         self.step = start_step
         self.start_time = self.elapsed = start_time
         self.stream = sys.stderr if stream is None else stream
         self.reference_points = reference_points
         self.last_finite = None  # (step, losses) of the last step whose losses were all finite
-        self.plotting = plots.available()
+        self.plotting = plots.available() and getattr(run, "writer", True)  # data-parallel: rank 0 alone draws
         if not self.plotting:
             self.stream.write("scratchgen: matplotlib is not installed, so no plots are drawn "
                               "(pip install 'scratchgen[plot]')\n")
@@ -82,21 +86,34 @@ class Trainer:
         started = time.perf_counter()
         try:
             with deferred_interrupt(self.stream) as interrupted, quiet_numerics():
-                while self.step < total and not interrupted.is_set():
+                while self.step < total and not self.stop_requested(interrupted):
                     losses = self.model.train_step(next(self.batches))
+                    losses = self.across_ranks(losses, interrupted)
                     self.step += 1
                     self.elapsed = self.start_time + time.perf_counter() - started
                     self.check_finite(losses)
                     self.last_finite = (self.step, losses)
                     progress.update(self.step, losses)
                     self.after_step(losses, self.elapsed)
-                if interrupted.is_set() and self.step < total:
+                if self.stop_requested(interrupted) and self.step < total:
                     self.save_checkpoint()
                     return "interrupted"
         finally:
             progress.close()
             self.plot_curves()
         return "finished"
+
+    # ---- data-parallel hooks (scratchgen.distributed); in one process Ctrl-C is read directly ----
+    stop_agreed = False  # whether any rank had seen Ctrl-C by the end of the last step
+
+    def across_ranks(self, losses, interrupted):
+        """The losses averaged over the ranks, in the same small all-reduce by which the ranks
+        agree whether any of them saw Ctrl-C, so that every rank stops after the same step."""
+        losses, self.stop_agreed = distributed.mean_losses(losses, interrupted.is_set())
+        return losses
+
+    def stop_requested(self, interrupted):
+        return self.stop_agreed if distributed.is_initialized() else interrupted.is_set()
 
     def after_step(self, losses, elapsed):
         step, config, last = self.step, self.config, self.step == self.config["steps"]
@@ -106,6 +123,8 @@ class Trainer:
             self.plot_samples()
         if step % config["checkpoint_every"] == 0 or last:
             self.save_checkpoint()
+        if self.observer is not None:
+            self.observer(self, losses)
 
     def check_finite(self, losses):
         bad = [name for name, value in losses.items() if not math.isfinite(value)]
@@ -125,6 +144,8 @@ class Trainer:
         return f"the last good checkpoint is {paths[-1]}" if paths else "no checkpoint had been written yet"
 
     def save_checkpoint(self):
+        # data-parallel: the ranks' weights are still one model (each rank checks; rank 0 alone writes)
+        distributed.check_replicas(parameter for network in self.model.networks() for parameter in network.parameters())
         state = checkpoint.checkpoint_state(self.step, self.model, self.batches)
         bad = checkpoint.non_finite_entries(state["model"], "model")
         if bad:

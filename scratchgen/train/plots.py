@@ -13,11 +13,16 @@ SCATTER_SIZE = 1000     # generated points in a scatter plot
 MISSING = "needs matplotlib: pip install 'scratchgen[plot]'"
 
 
-def available():
+def installed(module):
+    """Whether an optional dependency can be imported (without importing it)."""
     try:
-        return importlib.util.find_spec("matplotlib") is not None
+        return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):  # a broken installation
         return False
+
+
+def available():
+    return installed("matplotlib")
 
 
 def _pyplot():

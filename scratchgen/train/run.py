@@ -34,6 +34,8 @@ def default_run_dir(model, dataset):
 
 
 class RunFolder:
+    writer = True  # data-parallel (scratchgen.distributed): False on ranks other than 0, which write nothing
+
     def __init__(self, path):
         self.path = pathlib.Path(path)
         self.config_path = self.path / "config.json"
@@ -66,6 +68,9 @@ class RunFolder:
     def create(self, config):
         """Make the folders of a new run and write its config. `self.restarted` tells whether the
         folder held a run that never wrote a checkpoint, whose metrics and plots are removed."""
+        if not self.writer:
+            self.restarted = False
+            return self
         self.check_unused()
         self.restarted = self.config_path.exists()
         try:
@@ -106,12 +111,16 @@ class RunFolder:
             raise UsageError(f"cannot read {self.config_path}: {error.strerror or error}") from None
 
     def write_config(self, config):
-        _write_json(self.config_path, config)
+        if self.writer:
+            _write_json(self.config_path, config)
 
     def write_eval(self, results):
-        _write_json(self.eval_path, results)
+        if self.writer:
+            _write_json(self.eval_path, results)
 
     def append_metrics(self, record):
+        if not self.writer:
+            return
         with open(self.metrics_path, "a") as file:
             file.write(json.dumps(record) + "\n")
 
@@ -138,6 +147,8 @@ class RunFolder:
     def truncate_metrics(self, last_step):
         """Forget the lines logged after `last_step` (a run resumed from an earlier checkpoint
         logs those steps again), and unreadable lines; returns how many of those there were."""
+        if not self.writer:
+            return 0
         kept = [record for record in self.read_metrics() if record["step"] <= last_step]
         text = "".join(json.dumps(record) + "\n" for record in kept)
         write_atomically(self.metrics_path, lambda file: file.write(text.encode()))

@@ -7,12 +7,12 @@ import os
 import re
 import sys
 
-from .. import manual_seed, set_num_threads, zeros
+from .. import distributed, manual_seed, nn, set_num_threads, zeros
 from ..data import toy_distribution
 from ..models import model_class
-from . import checkpoint, config as settings, datasets
+from . import checkpoint, config as settings, datasets, tensorboard
 from .config import MissingInput, UsageError
-from .loop import Trainer
+from .loop import Trainer, TrainingDiverged
 from .run import RunFolder, default_run_dir
 
 REFERENCE_POINTS = 1000  # real points drawn with each scatter plot
@@ -56,7 +56,42 @@ def build(config):
     manual_seed(config["seed"])
     model = model_cls(config)
     batches = datasets.training_batches(config, model_cls.image_layout, model.batches_per_step)
+    data_parallel(model)
     return model, batches
+
+
+# ---- data-parallel hooks (scratchgen.distributed): each one does nothing in one process ---------------
+def join_ranks(config):
+    """Join the other ranks when mpiexec started several (the group: MPI, or NCCL for --device
+    cuda), and check that the batch splits over them."""
+    group = distributed.init_from_environment(config["device"])
+    if group is not None and config["batch_size"] % group.size:
+        raise UsageError(f"batch_size {config['batch_size']} does not split over {group.size} ranks: each rank takes "
+                         f"batch_size / {group.size} rows of every batch, so give a multiple of {group.size}")
+
+
+def rank_stream(stream):
+    """The stream this rank reports on: ranks other than 0 say nothing (rank 0 speaks for the run)."""
+    return stream if distributed.is_writer() else open(os.devnull, "w")
+
+
+def data_parallel(model):
+    """With several ranks: the model's noise drawn as one process draws it for the whole batch
+    (each rank keeps its rows), and, with SCRATCHGEN_SYNC_BATCHNORM=1, nn.SyncBatchNorm for
+    every batch norm (whole-batch statistics; by default each rank normalises with its own)."""
+    if not distributed.is_initialized():
+        return
+    distributed.shard_random_draws(model.rng)
+    if distributed.sync_batchnorm_requested():
+        for name, value in list(vars(model).items()):
+            if isinstance(value, nn.Module):
+                setattr(model, name, nn.SyncBatchNorm.convert_sync_batchnorm(value))
+
+
+def rank_zero_value(value, what):
+    """Rank 0's `value` on every rank (the run folder's default name has the time in it)."""
+    group = distributed.active_group()
+    return value if group is None else group.share_object(value, 0, f"sharing {what}")
 
 
 def total_steps(batches, steps=None, epochs=None, default=None):
@@ -89,22 +124,30 @@ def start(model_name, dataset=None, steps=None, epochs=None, overrides=None, see
         raise UsageError("the run's length is given twice: as steps/epochs and as the setting steps")
     data_dir = check_data_dir(data_dir)
     config = settings.resolve_config(model_cls, dataset, overrides, seed, device, data_dir)
+    join_ranks(config)  # data-parallel: several ranks when mpiexec started them
+    stream = rank_stream(stream)
     check_device(device)
-    run = RunFolder(default_run_dir(model_cls.name, config["dataset"]) if out is None else out)
+    tensorboard.check(config)
+    run = RunFolder(rank_zero_value(default_run_dir(model_cls.name, config["dataset"]), "the run folder's name")
+                    if out is None else out)
+    run.writer = distributed.is_writer()  # rank 0 alone writes the run folder
     run.check_unused()
     model, batches = build(config)  # loads the data: a missing file stops here, before the folder is made
     config["steps"] = total_steps(batches, steps, epochs, config["steps"])
-    config["threads"] = set_num_threads(config["threads"] or "free")  # recorded: resume uses the same count
+    # recorded: resume uses the same count; with several ranks here, they share the cores
+    config["threads"] = set_num_threads(distributed.threads_per_rank(config["threads"]) or "free")
     settings.loop_cadence(config)
-    run.create(config)
+    with distributed.together("making the run folder"):  # if rank 0 cannot, every rank stops with its error
+        run.create(config)
     if run.restarted:
         stream.write(f"scratchgen: {run.path} held a run that never wrote a checkpoint; starting it over\n")
     return run, _train(model, batches, run, config, 0, stream)
 
 
-def open_run(run_dir, data_dir=None):
+def open_run(run_dir, data_dir=None, parallel=False):
     """(run, config) of an existing run folder, its config.json checked as a new run's settings
-    are; `data_dir` (the --data-dir flag) replaces the run's own."""
+    are; `data_dir` (the --data-dir flag) replaces the run's own. `parallel`: join the other ranks
+    (join_ranks) before the device is first used."""
     run = RunFolder.open(settings.path_text(run_dir))
     config = settings.check_stored_config(run.read_config(), run.config_path)
     if data_dir is not None:
@@ -112,6 +155,9 @@ def open_run(run_dir, data_dir=None):
     elif config["dataset"] == "mnist" and config["data_dir"] is not None and not os.path.isdir(config["data_dir"]):
         raise MissingInput(f"the run's data folder {config['data_dir']} (data_dir in {run.config_path}) does not "
                            "exist: give the MNIST folder with --data-dir")
+    if parallel:
+        join_ranks(config)
+        run.writer = distributed.is_writer()
     check_device(config["device"])
     return run, config
 
@@ -122,8 +168,11 @@ def resume(run_dir, steps=None, epochs=None, data_dir=None, stream=None):
     and named on `stream`, one line each."""
     stream = sys.stderr if stream is None else stream
     settings.check_length(steps, epochs)
-    run, config = open_run(run_dir, data_dir)
-    config["threads"] = set_num_threads(config["threads"] or "free")  # the run's own count: the same numbers
+    run, config = open_run(run_dir, data_dir, parallel=True)  # data-parallel: any number of ranks
+    stream = rank_stream(stream)
+    tensorboard.check(config)
+    # the run's own count: the same numbers (with several ranks here, at most their share of the cores)
+    config["threads"] = set_num_threads(distributed.threads_per_rank(config["threads"]) or "free")
     model, batches = build(config)
     restored = []
 
@@ -134,19 +183,23 @@ def resume(run_dir, steps=None, epochs=None, data_dir=None, stream=None):
         restored.append(1)
         checkpoint.restore(state, model, batches)
     path, state, skipped = checkpoint.load_newest(run, restore)
+    # data-parallel: every rank has read its checkpoint (before rank 0 renames any) and it is the same one
+    distributed.check_same_everywhere(state["step"], "the checkpoint to resume from (each rank must see the run "
+                                      "folder: on several machines, a shared file system)")
     config["steps"] = total_steps(batches, steps, epochs, config["steps"])
     settings.loop_cadence(config)  # an edited config.json may have put null back
     if config["steps"] < state["step"]:
         raise UsageError(f"the run is at step {state['step']}, past the {config['steps']} steps asked for")
-    for unreadable, why in skipped:  # set aside only now that the run will go on
-        kept = checkpoint.set_aside(unreadable)
-        stream.write(f"scratchgen: skipped checkpoint {unreadable.name} ({why}); kept it as {kept.name}; "
-                     f"resuming from {path.name}\n")
-    for folder in (run.checkpoints, run.samples):
-        folder.mkdir(exist_ok=True)
-    start_time = checkpoint.elapsed_at(run, state["step"])
-    run.write_config(config)
-    dropped = run.truncate_metrics(state["step"])
+    with distributed.together("preparing the run folder"):  # rank 0 alone writes (run.writer)
+        for unreadable, why in skipped if run.writer else ():  # set aside only now that the run will go on
+            kept = checkpoint.set_aside(unreadable)
+            stream.write(f"scratchgen: skipped checkpoint {unreadable.name} ({why}); kept it as {kept.name}; "
+                         f"resuming from {path.name}\n")
+        for folder in (run.checkpoints, run.samples) if run.writer else ():
+            folder.mkdir(exist_ok=True)
+        start_time = checkpoint.elapsed_at(run, state["step"])
+        run.write_config(config)
+        dropped = run.truncate_metrics(state["step"])
     if dropped:
         stream.write(f"scratchgen: left out {dropped} unreadable line{'s' if dropped > 1 else ''} of "
                      f"{run.metrics_path}\n")
@@ -154,8 +207,12 @@ def resume(run_dir, steps=None, epochs=None, data_dir=None, stream=None):
 
 
 def _train(model, batches, run, config, start_step, stream, start_time=0.0):
-    trainer = Trainer(model, batches, run, config, start_step, stream, reference_points(config), start_time)
-    return trainer.train()
+    distributed.broadcast_state(model.state_dict())  # data-parallel: every rank starts from rank 0's state
+    with tensorboard.observer_for(config, model, start_step, run) as observer, \
+            distributed.stop_every_rank_on_error(collective=(TrainingDiverged,)):  # an error on one rank ends all
+        trainer = Trainer(model, batches, run, config, start_step, stream, reference_points(config), start_time,
+                          observer)  # None but on the rank that writes (run.writer)
+        return trainer.train()
 
 
 def load_trained(run_dir, data_dir=None, stream=None):
