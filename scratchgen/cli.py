@@ -59,7 +59,8 @@ EXPLORE_NOTES = """pictures (each into RUN_DIR/explore/ unless --out names a fil
   --manifold [--n 20] [--n-test N]
       a VAE trained with --set z_dim=2: the latent grid decoded, and the test set's codes
   --traverse [--rows 8]
-      a conditional model (cgan, cdcgan): each row one z, each column one class"""
+      a conditional model (cgan, cdcgan): each row one z, each column one class; InfoGAN: one
+      panel per code (c1's categories, c2 and c3 from -2 to 2)"""
 
 
 class CommandLineError(Exception):
@@ -104,6 +105,24 @@ def index_pair(text):
     return tuple(non_negative_int(part.strip()) for part in parts)
 
 
+def code_value(text):
+    """NAME=VALUE: one of InfoGAN's codes and its value (sample --code c1=3)."""
+    name, equals, value = text.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, e.g. c1=3, got {_shown(text)}")
+    return name, _number(float, "a number", -math.inf, strict=True)(value)
+
+
+def code_sweep(text):
+    """NAME=LOW:HIGH:N: a code swept over N values from LOW to HIGH (sample --sweep c2=-2:2:10)."""
+    name, equals, span = text.partition("=")
+    parts = span.split(":")
+    if not equals or not name or len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"expected NAME=LOW:HIGH:N, e.g. c2=-2:2:10, got {_shown(text)}")
+    number = _number(float, "a number", -math.inf, strict=True)
+    return name, number(parts[0]), number(parts[1]), positive_int(parts[2])
+
+
 Set = collections.namedtuple("Set", "key value text")  # one --set: the value read from the text
 
 
@@ -130,7 +149,8 @@ def build_parser():
     train = commands.add_parser("train", help="train a model into a run folder, or --resume one",
                                 epilog=f"{TRAIN_NOTES}\n\n{EXIT_STATUS}", formatter_class=argparse.RawDescriptionHelpFormatter)
     train.add_argument("model", nargs="?", help="a model name from `scratchgen list` (not with --resume)")
-    train.add_argument("--dataset", help="8gaussians, 25gaussians, swissroll or mnist (default: the model's first)")
+    train.add_argument("--dataset", help="8gaussians, 25gaussians, swissroll, mnist or binarized-mnist (default: the "
+                       "model's first)")
     length = train.add_mutually_exclusive_group()
     length.add_argument("--steps", type=positive_int, help="total training steps of the run (default: the model's)")
     length.add_argument("--epochs", type=positive_float, help="total passes over the training set instead")
@@ -153,8 +173,13 @@ def build_parser():
 
     sample = commands.add_parser("sample", help="draw samples from a run's model into a picture")
     sample.add_argument("run_dir", metavar="RUN_DIR")
-    sample.add_argument("--n", type=positive_int, default=64, help="how many samples (default 64)")
+    sample.add_argument("--n", type=positive_int, help="how many samples (default 64); with --sweep, rows (default 10)")
     sample.add_argument("--class", dest="label", type=non_negative_int, help="the class, for a conditional model")
+    sample.add_argument("--code", dest="codes", metavar="NAME=VALUE", type=code_value, action="append", default=[],
+                        help="InfoGAN: fix a code in every sample: c1 (a category 0-9), c2 or c3 (a number)")
+    sample.add_argument("--sweep", metavar="NAME=LOW:HIGH:N", type=code_sweep, help="InfoGAN: the paper's Fig. 2, "
+                        "each column the code at one of N values from LOW to HIGH, each row one z (c1 = row mod 10 "
+                        "unless fixed)")
     sample.add_argument("--out", help="a .png or .npy file in a folder that exists (default: "
                         "RUN_DIR/samples/sample_step_XXXXXX.png); .npy needs no matplotlib")
     sample.add_argument("--seed", type=non_negative_int, help="noise seed (default: the run's)")
@@ -176,8 +201,8 @@ def build_parser():
                          '"thick 7 - thin 7 + thin 1" (digits 0-9; thick, thin, slanted, upright)')
     picture.add_argument("--manifold", action="store_true", help="a VAE with z_dim 2: its decoded latent grid and "
                          "the test set's codes")
-    picture.add_argument("--traverse", action="store_true", help="a conditional model: each row one z, each "
-                         "column one class")
+    picture.add_argument("--traverse", action="store_true", help="a conditional model (or InfoGAN): each row "
+                         "one z, each column one class (or value of a code)")
     explore.add_argument("--n", type=positive_int, help="images along each path (--interpolate, default 8); the "
                          "grid's side (--manifold, default 20)")
     explore.add_argument("--rows", type=positive_int, help="rows (default 8; 4 for --arithmetic)")
@@ -284,7 +309,10 @@ def run_train(args):
 
 def run_sample(args):
     from .train import sample_to_file
-    print(sample_to_file(args.run_dir, args.n, args.label, args.out, args.seed))
+    codes = dict(args.codes)
+    if len(codes) < len(args.codes):
+        raise CommandLineError("scratchgen sample: error: --code gives one code twice")
+    print(sample_to_file(args.run_dir, args.n, args.label, args.out, args.seed, codes, args.sweep))
 
 
 def run_eval(args):

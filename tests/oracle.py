@@ -71,3 +71,11 @@ def assert_same_tensor(mine, theirs, rtol=RTOL, atol=ATOL, what="tensor"):
 
 def _listed(result):
     return list(result) if isinstance(result, (tuple, list)) else [result]
+
+
+def check_layer_gradients(layer, x):
+    """gradcheck and gradgradcheck of tanh(layer(x)) with respect to the float64 array x and the
+    layer's weight (and bias, if it has one)."""
+    inputs = (sg.tensor(x, requires_grad=True), layer.weight) + ((layer.bias,) if layer.bias is not None else ())
+    sg.gradcheck(lambda x, *params: layer(x).tanh(), inputs)
+    sg.gradgradcheck(lambda x, *params: layer(x).tanh(), inputs)

@@ -49,7 +49,8 @@ def step_both(cls, **overrides):
 
 # ---- one loop, networks said by the models ------------------------------------------------------
 def test_every_gan_like_model_trains_through_the_one_loop():
-    assert sorted(GAN_LIKE) == ["cdcgan", "cgan", "dcgan", "dcgan-upsample", "gan", "wgan", "wgan-gp"]
+    assert sorted(GAN_LIKE) == ["cdcgan", "cgan", "dcgan", "dcgan-upsample", "gan", "improved-gan", "infogan",
+                                "unrolled-gan", "wgan", "wgan-gp"]
     for name in GAN_LIKE:
         cls = model_class(name)
         above_the_loop = cls.__mro__[:cls.__mro__.index(AdversarialModel)]
@@ -59,7 +60,7 @@ def test_every_gan_like_model_trains_through_the_one_loop():
 @pytest.mark.parametrize("name", GAN_LIKE)
 def test_no_mlp_model_inherits_from_a_convolutional_one(name):
     cls = model_class(name)
-    settings = resolve_config(cls, "mnist", {"z_dim": 4})
+    settings = resolve_config(cls, "mnist" if "mnist" in cls.datasets else None, {"z_dim": 4})
     model = cls(settings)
     convolutional = any(isinstance(layer, (Conv2d, ConvTranspose2d))
                         for network in (model.G, model.D) for layer in network.modules())
@@ -99,7 +100,7 @@ class WithFlatCritic(GAN):
     """G's loss goes through a critic that scores every sample 0, so G gets no gradient."""
     calls = None
 
-    def critic_for_generator(self, rounds):
+    def critic_for_generator(self, rounds, fake):
         self.calls = [(real.numpy().copy(), labels) for real, labels in rounds]
         return lambda fake, labels: fake.sum(1, keepdim=True) * 0
 
@@ -192,4 +193,5 @@ def test_dcgan_family_reuses_the_critics_fake_and_the_mlp_gans_draw_fresh_noise(
     reusing = {name for name in GAN_LIKE if model_class(name).generator_reuses_critic_fake}
     assert reusing == {"dcgan", "dcgan-upsample", "cdcgan", "cgan"}
     assert {name: model_class(name).critic_steps_setting for name in GAN_LIKE if name not in reusing} == \
-        {"gan": "k", "wgan": "n_critic", "wgan-gp": "n_critic"}
+        {"gan": "k", "wgan": "n_critic", "wgan-gp": "n_critic", "unrolled-gan": None, "infogan": None,
+         "improved-gan": None}

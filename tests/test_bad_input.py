@@ -1029,7 +1029,10 @@ FORWARD_ARGS = ("input", "target", "var", "x1", "x2")  # a layer's call argument
 def build_and_run(name, params):
     params = dict(params)
     inputs = [params.pop(arg) for arg in FORWARD_ARGS if arg in params]
+    reference = params.pop("reference", None)  # a reference batch first (nn.VirtualBatchNorm)
     module = getattr(nn, name)(**params)
+    if reference is not None:
+        nn.run_reference(module, reference)
     return module(*inputs)
 
 

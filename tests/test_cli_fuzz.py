@@ -39,7 +39,7 @@ from scratchgen.models import MODELS, model_class
 from scratchgen.train import RunFolder, checkpoint
 from scratchgen.train.config import LOOP_SETTINGS, NOT_SETTINGS, declared_settings, default_settings
 
-SHARED_MNIST = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+SHARED_DATA = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data"  # mnist/ and binarized_mnist/
 THOROUGH = os.environ.get("HYPOTHESIS_PROFILE") == "thorough"
 FUZZ = settings(max_examples=1000 if THOROUGH else 100, deadline=None, derandomize=not THOROUGH,
                 suppress_health_check=list(HealthCheck))
@@ -84,6 +84,8 @@ def valid_values(key, declaration):
     """Values inside `declaration`, small where they are sizes (a run stays short)."""
     if declaration.kind is str:
         values = st.sampled_from(declaration.choices)
+    elif declaration.kind is bool:
+        values = st.booleans()
     elif declaration.kind is list:
         low, high = declaration.length
         values = st.lists(valid_values("units", declaration.item), min_size=low, max_size=min(high, 3))
@@ -147,7 +149,7 @@ def new_run(draw, folder):
             argv += [flag, draw(values)]
     data_dir = draw(mostly(st.just("shared"), st.sampled_from(["missing", "file", None]), rate))
     if data_dir:
-        argv += ["--data-dir", {"shared": str(SHARED_MNIST), "missing": str(folder / "no-data"),
+        argv += ["--data-dir", {"shared": str(SHARED_DATA), "missing": str(folder / "no-data"),
                                 "file": str(folder / "a-file")}[data_dir]]
     out = draw(mostly(st.just("run"), st.sampled_from(["a-file", "a-file/run", "held", None]), rate))
     if out:
@@ -169,7 +171,7 @@ def on_run_folder(draw, folder):
         if draw(st.booleans()):
             argv += ["--steps", draw(mostly(st.sampled_from(["4", "5"]), NUMBER_TEXTS, rate))]
         if draw(st.integers(0, 3)) == 0:  # flags of a new run: faults, but --data-dir
-            argv += draw(mostly(st.just(["--data-dir", str(SHARED_MNIST)]),
+            argv += draw(mostly(st.just(["--data-dir", str(SHARED_DATA)]),
                                 st.sampled_from([["--lr", "0.1"], ["--epochs", "0.0001"], ["--seed", "1"], ["gan"],
                                                  ["--data-dir", str(folder / "no-data")]]), rate))
     elif kind == "sample":
@@ -189,7 +191,7 @@ def on_run_folder(draw, folder):
         for flag, values in (("--n", mostly(st.sampled_from(["50", "100"]), NUMBER_TEXTS, rate)),
                              ("--k", mostly(st.just("2"), NUMBER_TEXTS, rate)),
                              ("--n-test", mostly(st.just("5"), NUMBER_TEXTS, rate)),
-                             ("--data-dir", mostly(st.just(str(SHARED_MNIST)), st.just(str(folder / "no-data")), rate))):
+                             ("--data-dir", mostly(st.just(str(SHARED_DATA)), st.just(str(folder / "no-data")), rate))):
             if draw(st.integers(0, 2)) == 0:
                 argv += [flag, draw(values)]
     return argv
@@ -275,7 +277,7 @@ def environment(tmp_path_factory):
         bases = tmp_path_factory.mktemp("bases")
         for name, argv in (("held", ["wgan-gp", "--set", "hidden=[8]"]),
                            ("conditional", ["cdcgan", "--set", "width=4", "--set", "z_dim=3", "--data-dir",
-                                            str(SHARED_MNIST)])):
+                                            str(SHARED_DATA)])):
             status, _, err, _ = run_cli(["train", *argv, "--steps", "3", "--batch-size", "8", "--out", str(bases / name),
                                          "--set", "checkpoint_every=1", "--set", "keep_checkpoints=3"])
             assert status == 0, err

@@ -296,8 +296,9 @@ def test_a_folder_that_is_not_a_run_gets_status_2(tmp_path, capsys):
 
 
 def test_models_give_the_latent_interface():
-    """Every registered model can be explored: latent(n, generator) and decode(z, labels)."""
+    """Every registered model with a latent code can be explored: latent(n, generator) and
+    decode(z, labels). The autoregressive models have none (explore says so, exit status 2)."""
     from scratchgen.models import MODELS, model_class
-    for name in MODELS:
+    for name in sorted(set(MODELS) - {"made", "pixelcnn"}):
         cls = model_class(name)
         assert callable(getattr(cls, "latent", None)) and callable(getattr(cls, "decode", None)), name

@@ -321,6 +321,7 @@ def test_layer_norm_forward_and_backward_match_torch(device, data):
 @few_under_asan
 @given(st.data())
 def test_gumbel_noise_and_gumbel_softmax_match_their_formulas(device, data):
+    """The kernels and the NumPy backend's functions of the same names, against the formulas."""
     shape = data.draw(small_shapes(1, 3, max_side=20))
     logits, uniform = random_arrays(data, shape, shape)
     uniform = np.abs(uniform) / 3
@@ -331,6 +332,8 @@ def test_gumbel_noise_and_gumbel_softmax_match_their_formulas(device, data):
     close(cuda.gumbel_noise(put(device, uniform)), noise, rtol=1e-5, atol=1e-5)
     expected = numpy_backend.softmax((logits + noise) / tau, dim)
     close(cuda.gumbel_softmax(put(device, logits), put(device, uniform), tau, dim), expected, rtol=1e-4, atol=1e-5)
+    close(numpy_backend.gumbel_noise(uniform), noise, rtol=1e-5, atol=1e-5)  # F.gumbel_softmax's CPU path
+    close(numpy_backend.gumbel_softmax(logits, uniform, tau, dim), expected, rtol=1e-4, atol=1e-5)
 
 
 @on_every_device

@@ -1,6 +1,6 @@
 """Resuming is exact: N steps, then --resume to 2N, gives the same parameters, optimizer state
 and data position as 2N steps in one go, also after a Ctrl-C in the middle of a run, for every
-GAN-like model of the one adversarial loop."""
+GAN-like model of the one adversarial loop, for the discrete-latent VAEs, MADE and PixelCNN."""
 import io
 import pathlib
 import signal
@@ -67,21 +67,56 @@ def test_n_steps_then_resume_to_2n_equals_2n_steps(name, dataset, overrides, tmp
     assert [record["step"] for record in run.read_metrics()] == [3, 6]  # log_every 10: each session's last step
 
 
-# every model trained by adversarial.AdversarialModel's loop, at a tiny size, on MNIST (labels for the cGANs)
+# every model trained by adversarial.AdversarialModel's loop, at a tiny size, on MNIST (labels for the cGANs),
+# or on its first dataset where it has no MNIST (unrolled-gan: 8 Gaussians, its Adam unrolled 2 steps)
 TINY_GANS = {"gan": dict(hidden=[16], z_dim=4), "wgan": dict(hidden=[16], z_dim=4, clip=0.05),
              "wgan-gp": dict(hidden=[16], z_dim=4), "dcgan": dict(width=4, z_dim=4),
-             "dcgan-upsample": dict(width=4, z_dim=4), "cdcgan": dict(width=4, z_dim=4), "cgan": dict(z_dim=4)}
+             "dcgan-upsample": dict(width=4, z_dim=4), "cdcgan": dict(width=4, z_dim=4), "cgan": dict(z_dim=4),
+             "unrolled-gan": dict(hidden_g=[16], hidden_d=[16], z_dim=4, unroll=2),
+             "infogan": dict(width=4, z_dim=4), "improved-gan": dict(z_dim=4, labels=10, average_rate=0.5)}
 
 
 def test_the_resume_test_covers_every_gan_like_model():
     assert sorted(TINY_GANS) == sorted(name for name in MODELS if issubclass(model_class(name), AdversarialModel))
 
 
-@pytest.mark.parametrize("name", TINY_GANS)
-def test_every_gan_like_model_resumed_at_step_3_matches_6_straight_steps(name, tmp_path):
-    overrides = dict(TINY_GANS[name], batch_size=8, log_every=1, sample_every=100)
-    straight, _ = start(name, "mnist", overrides, tmp_path / "straight", steps=6, data_dir=str(SHARED_MNIST))
-    start(name, "mnist", overrides, tmp_path / "resumed", steps=3, data_dir=str(SHARED_MNIST))
+# and dcgan, gan with every Improved-GAN switch on (models/gan_switches.py): historical averages, reference noise
+SWITCHES = dict(feature_matching=True, minibatch_discrimination=True, historical_averaging=0.1, label_smoothing=0.9)
+SWITCHED = {"dcgan, switches on": dict(TINY_GANS["dcgan"], **SWITCHES, virtual_batchnorm=True),
+            "gan, switches on": dict(TINY_GANS["gan"], **SWITCHES)}
+
+
+@pytest.mark.parametrize("case", [*TINY_GANS, *SWITCHED])
+def test_every_gan_like_model_resumed_at_step_3_matches_6_straight_steps(case, tmp_path):
+    name = case.split(",")[0]
+    overrides = dict({**TINY_GANS, **SWITCHED}[case], batch_size=8, log_every=1, sample_every=100)
+    datasets = model_class(name).datasets
+    dataset = "mnist" if "mnist" in datasets else datasets[0]
+    straight, _ = start(name, dataset, overrides, tmp_path / "straight", steps=6, data_dir=str(SHARED_MNIST))
+    start(name, dataset, overrides, tmp_path / "resumed", steps=3, data_dir=str(SHARED_MNIST))
+    resumed, outcome = train.resume(tmp_path / "resumed", steps=6, stream=io.StringIO())
+    assert outcome == "finished"
+    assert_same_state(flat_state(straight.path), flat_state(resumed.path))
+    assert logged_losses(resumed) == logged_losses(straight) and len(logged_losses(straight)) == 6
+
+
+# the discrete-latent VAEs (models/categorical_vae.py) with the estimators that keep state (the score
+# function's baseline) or use the temperature, annealed every 2 steps so that it changes across the resume
+DISCRETE_VAES = {"cat-vae": dict(hidden=[16], latents=3, categories=4, estimator="score-function"),
+                 "bern-vae": dict(latents=8, estimator="st-gumbel-softmax", anneal_every=2, anneal_rate=0.1)}
+
+
+# and the autoregressive models: MADE (models/made.py), which draws one of its mask sets at every step, and PixelCNN
+BINARIZED_MNIST_MODELS = {**DISCRETE_VAES, "made": dict(hidden=[16], num_masks=4),
+                          "pixelcnn": dict(h=2, residual_blocks=1)}
+
+
+@pytest.mark.parametrize("name", BINARIZED_MNIST_MODELS)
+def test_binarized_mnist_models_resumed_at_step_3_match_6_straight_steps(name, tmp_path):
+    overrides = dict(BINARIZED_MNIST_MODELS[name], batch_size=8, log_every=1, sample_every=100)
+    data_dir = str(SHARED_MNIST.parent / "binarized_mnist")
+    straight, _ = start(name, "binarized-mnist", overrides, tmp_path / "straight", steps=6, data_dir=data_dir)
+    start(name, "binarized-mnist", overrides, tmp_path / "resumed", steps=3, data_dir=data_dir)
     resumed, outcome = train.resume(tmp_path / "resumed", steps=6, stream=io.StringIO())
     assert outcome == "finished"
     assert_same_state(flat_state(straight.path), flat_state(resumed.path))

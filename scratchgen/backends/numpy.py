@@ -78,6 +78,17 @@ def log_softmax(x, axis):
     return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
+def gumbel_noise(uniform):
+    """-log(-log u) for uniforms u in [0, 1): standard Gumbel samples, with u clamped to the
+    smallest normal number of its dtype so that u = 0 stays finite (as kernels/gumbel.cu)."""
+    return -xp.log(-xp.log(xp.maximum(uniform, xp.finfo(uniform.dtype).tiny)))
+
+
+def gumbel_softmax(logits, uniform, tau, dim=-1):
+    """softmax((logits + g) / tau) along dim, g = gumbel_noise(uniform) (Jang et al. 2016, Eq. 2)."""
+    return softmax((logits + gumbel_noise(uniform)) / tau, dim)
+
+
 def owned(array):
     """`array` itself if it owns writable contiguous memory, else a copy (so a stored
     `.grad` never aliases a broadcast view or another tensor's data)."""

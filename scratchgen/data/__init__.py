@@ -1,11 +1,12 @@
-"""Data: MNIST (found, downloaded, verified, decoded once per process), the WGAN-GP toy
-distributions, and a seeded, resumable DataLoader.
+"""Data: MNIST and the statically binarized MNIST (found, downloaded, verified, decoded once per
+process), the WGAN-GP toy distributions, and a seeded, resumable DataLoader.
 
     from scratchgen.data import DataLoader, load_mnist, to_tanh_range
     images, labels = load_mnist("train", data_dir="~/data")     # or $SCRATCHGEN_DATA, or the cache
     loader = DataLoader((to_tanh_range(images), labels), batch_size=64, shuffle=True,
                         generator=sg.Generator(0))
 """
+from .binarized_mnist import load_binarized_mnist
 from .loader import DataLoader, infinite_batches
 from .mnist import (MNIST, DynamicBinarize, add_channel_dim, binarize, cache_dir, find_mnist_file,
                     flatten_images, load_mnist, search_folders, to_tanh_range, to_unit_range)

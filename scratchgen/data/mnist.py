@@ -2,7 +2,7 @@
 verified, decoded once per process; and the pixel scalings the models of the papers use.
 
 Where `load_mnist` looks for each file, in this order (in each folder, also in its `mnist/`
-subfolder, so a folder of several datasets works too):
+subfolder, so a folder of several datasets works too; files.py does the looking and downloading):
 
     1. `data_dir` (the CLI's --data-dir)
     2. $SCRATCHGEN_DATA
@@ -17,21 +17,17 @@ bytes with different headers, so the .gz files themselves differ.
 """
 import functools
 import hashlib
-import http.client
-import os
-import pathlib
-import urllib.request
 from typing import NamedTuple
 
 import numpy
 
 from .. import as_tensor
-from ..progress import ProgressBar, note, progress_to
-from ..serialization import write_atomically
-from . import idx
+from ..progress import progress_to
+from . import files, idx
+from .files import ENV_VAR
 from .loader import generator_from_global_seed
 
-ENV_VAR = "SCRATCHGEN_DATA"
+SUBFOLDER = "mnist"
 FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
          "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
 MD5 = {"train-images-idx3-ubyte.gz": "6bbc9ace898e44ae57da46a324031adb",
@@ -40,8 +36,6 @@ MD5 = {"train-images-idx3-ubyte.gz": "6bbc9ace898e44ae57da46a324031adb",
        "t10k-labels-idx1-ubyte.gz": "27ae3e4e09519cfbb04c329615203637"}
 MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
            "https://storage.googleapis.com/cvdf-datasets/mnist/")
-DOWNLOAD_TIMEOUT_S = 60
-DOWNLOAD_CHUNK = 1 << 16  # bytes read at a time, for the progress bar
 _ALL_FILES = ", ".join(name for pair in FILES.values() for name in pair)
 
 
@@ -58,112 +52,39 @@ def load_mnist(split="train", data_dir=None, download=True, progress=None):
     if split not in FILES:
         raise ValueError(f"load_mnist: split must be 'train' or 'test', got {split!r}")
     with progress_to(progress):
-        images_file, labels_file = [_FileVersion.of(name, find_mnist_file(name, data_dir, download))
+        images_file, labels_file = [files.FileVersion.of(name, find_mnist_file(name, data_dir, download))
                                     for name in FILES[split]]
     return _decode_split(images_file, labels_file)
 
 
-# ---- finding and downloading the files --------------------------------------------------------
+# ---- finding and downloading the files (files.py) -----------------------------------------------
 def cache_dir():
     """Where downloads go: $XDG_CACHE_HOME/scratchgen/mnist, or ~/.cache/scratchgen/mnist."""
-    cache_home = os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache"  # empty means unset (XDG spec)
-    return pathlib.Path(cache_home) / "scratchgen" / "mnist"
+    return files.cache_dir(SUBFOLDER)
 
 
 def search_folders(data_dir=None):
     """[(folder, what it is)] in lookup order: data_dir and $SCRATCHGEN_DATA (each also with its
     mnist/ subfolder), then the cache folder."""
-    roots = [] if data_dir is None else [(pathlib.Path(data_dir).expanduser(), "data_dir")]
-    if os.environ.get(ENV_VAR):
-        roots.append((pathlib.Path(os.environ[ENV_VAR]).expanduser(), f"${ENV_VAR}"))
-    folders = [(folder, what) for root, what in roots for folder in (root, root / "mnist")]
-    return folders + [(cache_dir(), "cache")]
+    return files.search_folders(SUBFOLDER, data_dir)
 
 
 def find_mnist_file(name, data_dir=None, download=True, progress=None):
     """The path of MNIST file `name`: the first of `search_folders(data_dir)` that holds it, or
     a fresh download into `cache_dir()` (showing its progress where `progress` says)."""
     folders = search_folders(data_dir)
-    for folder, _ in folders:
-        if (folder / name).is_file():
-            return folder / name
-    looked_in = ", ".join(f"{folder} ({what})" for folder, what in folders)
-    if not download:
-        outcome = "download=False, so it was not downloaded"
-    else:
-        try:
-            with progress_to(progress):
-                return _download(name, cache_dir())
-        except _DownloadFailed as failure:
-            outcome = f"downloading it failed: {failure}"
-    raise FileNotFoundError(
-        f"load_mnist: MNIST file {name} not found; looked in {looked_in}; {outcome}. Put the MNIST files "
-        f"({_ALL_FILES}) in a folder and pass it as data_dir= (CLI: --data-dir) or set ${ENV_VAR} to it, "
-        f"or put them in {cache_dir()}")
-
-
-class _DownloadFailed(Exception):
-    pass
-
-
-def _download(name, folder):
-    """Fetch `name` from the first mirror that serves a verified copy, write it into `folder`
-    atomically, and return its path."""
-    failures = []
-    for mirror in MIRRORS:
-        url = mirror + name
-        note(f"downloading {url} into {folder}")
-        try:
-            with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-                compressed = _read_with_progress(response, name)
-        except (OSError, http.client.HTTPException) as error:  # URLError and timeouts are OSErrors
-            failures.append(f"{url}: {error}")
-            continue
-        try:
-            _decode_verified(compressed, name, source=url)
-        except ValueError as error:  # the message starts with the url
-            failures.append(str(error))
-            continue
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(folder / name, lambda file: file.write(compressed))
-        return folder / name
-    raise _DownloadFailed("; ".join(failures))
-
-
-def _read_with_progress(response, name):
-    """The whole body of `response`, read a chunk at a time under a progress bar (its total from
-    the Content-Length header, when the server sends one)."""
-    headers = getattr(response, "headers", None)
-    length = headers.get("Content-Length") if headers is not None else None
-    total = int(length) if length is not None and length.isdigit() else None
-    chunks, received = [], 0
-    with ProgressBar(total, name, unit="MB", scale=1e6) as bar:
-        while True:
-            chunk = response.read(DOWNLOAD_CHUNK)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            received += len(chunk)
-            bar.update(received)
-    return b"".join(chunks)
+    urls = [mirror + name for mirror in MIRRORS]
+    try:
+        return files.find_or_download(name, folders, urls, lambda contents, source: _decode_verified(
+            contents, name, source), download, progress)
+    except files.Missing as outcome:
+        raise FileNotFoundError(
+            f"load_mnist: MNIST file {name} not found; looked in {files.looked_in(folders)}; {outcome}. Put the "
+            f"MNIST files ({_ALL_FILES}) in a folder and pass it as data_dir= (CLI: --data-dir) or set "
+            f"${ENV_VAR} to it, or put them in {cache_dir()}") from None
 
 
 # ---- decoding, once per process --------------------------------------------------------------
-class _FileVersion(NamedTuple):
-    """MNIST file `name` as it is on disk now, at `path` with links resolved: the in-memory cache
-    is keyed by it, so a replaced file is read again."""
-    name: str
-    path: str
-    modified_ns: int
-    size: int
-
-    @classmethod
-    def of(cls, name, path):
-        path = pathlib.Path(path).resolve()
-        stat = path.stat()
-        return cls(name, str(path), stat.st_mtime_ns, stat.st_size)
-
-
 @functools.lru_cache(maxsize=None)
 def _decode_split(images_file, labels_file):
     images = _decode_file(images_file)

@@ -8,9 +8,11 @@ take a `progress` argument: None (the current default, stderr), True, False or a
                                                         #  "classifier_test_accuracy"}
     toy_sample_metrics(model.sample(2500), "8gaussians")  # {"modes_covered", "high_quality_fraction", ...}
     thickness(images), slant(images)                    # stroke width (pixels) and lean (degrees) of each digit
+    code_classification_errors(categories, labels)      # a learned discrete code as a classifier (InfoGAN's c1)
 """
 from .classifier import (LeNet, Recipe, TrainedClassifier, classifier_cache_dir, features,
                          features_and_probabilities, load_classifier, probabilities, train_classifier)
+from .codes import code_classification_errors, contingency_table, linear_assignment
 from .evaluate import image_sample_metrics, toy_sample_metrics
 from .fid import feature_statistics, fid_from_features, frechet_distance
 from .morphology import ink_area_and_perimeter, slant, thickness

@@ -35,13 +35,14 @@ class AdversarialModel(GenerativeModel):
             loss_d = critic_losses(real, fake, labels)["loss_d"] + sum(critic_terms(...))
             D (and the heads) descend loss_d; after_critic_step()
         unless generator_reuses_critic_fake: fake = generate(...) on fresh z
-        critic = critic_for_generator(rounds)                                   # D by default
+        critic = critic_for_generator(rounds, fake)                             # D by default
         loss_g = generator_loss(fake, labels, critic) + sum(generator_terms(...))
-        G descends loss_g, with D's weights frozen
+        G descends loss_g, with D's weights frozen; after_generator_step()
 
     Subclasses say what their networks are (build_generator, build_critic, build_heads,
     initialise, make_optimizers) and what their losses are (critic_losses, generator_loss, and
-    the optional critic_terms, generator_terms, after_critic_step, critic_for_generator).
+    the optional critic_terms, generator_terms, after_critic_step, after_generator_step,
+    critic_for_generator).
     The attributes G, D, optimizer_d and optimizer_g name the checkpoint's entries.
 
     Extra heads. A model that owns more networks than G and D (InfoGAN's Q, Chen et al. 2016)
@@ -50,8 +51,8 @@ class AdversarialModel(GenerativeModel):
     with D while G updates; the terms use them. InfoGAN plugs in so: its code c travels as the
     labels (its unpack draws c for each batch; generator_input appends c to z, discriminator_input
     ignores it); build_heads() gives {"Q": a head on D's trunk}; critic_terms and generator_terms
-    both return {"mutual_information": lambda * -log Q(c | fake)}, -lambda L_I of its Eqs. 5-6,
-    so D with Q, and G, each minimise it.
+    both return {"info_cat_*": ..., "info_cont_*": ...}, each -lambda L_I (Eq. 5, H(c) included)
+    of one code type, so D with Q, and G, each minimise them (models/infogan.py).
     """
     critic_steps_setting = None  # the setting that holds k (GAN's "k", WGAN's "n_critic"); None: k = 1
     generator_reuses_critic_fake = False  # True: G's update reuses the last critic round's fake batch
@@ -118,11 +119,22 @@ class AdversarialModel(GenerativeModel):
     def after_critic_step(self):
         """Called after every update of D (WGAN clips its weights here)."""
 
-    def critic_for_generator(self, rounds):
+    def after_generator_step(self):
+        """Called after every update of G (Improved GAN's historical average takes G's new weights here)."""
+
+    def critic_features(self, x, labels=None):
+        """D's last hidden layer for x, (N, features): what feature matching compares (Salimans et
+        al. 2016, Sec. 3.1); a model whose G matches features gives it."""
+        raise NotImplementedError(f"{self.name}: this model's D does not give its features")
+
+    def critic_for_generator(self, rounds, fake):
         """The critic (x, labels) -> scores that G's loss goes through, given this step's (real,
-        labels) rounds; D itself by default. Called with D's weights frozen: Unrolled GAN returns D
-        evaluated at copies of them moved by k differentiable optimizer steps."""
-        return self.discriminate
+        labels) rounds and G's batch `fake` (with its graph back to G); by default D itself, as a
+        CriticView that also gives D's features and the last round's real batch. Called
+        with D's weights frozen, after D's updates: Unrolled GAN (unrolled_gan.py) returns D
+        evaluated at weights moved k more optimizer steps by its differentiable_step on the last
+        round's real batch and `fake`, so G's gradient flows through those steps."""
+        return CriticView(self, rounds[-1][0])
 
     @abc.abstractmethod
     def generator_loss(self, fake, labels, critic):
@@ -164,14 +176,34 @@ class AdversarialModel(GenerativeModel):
     def generator_step(self, fake, labels, rounds):
         """One update of G through the critic_for_generator; returns {"loss_g": the total, terms}."""
         with frozen(*self.critic_networks()):  # gradients flow through D to G, but D's weights need none
-            critic = self.critic_for_generator(rounds)
+            critic = self.critic_for_generator(rounds, fake)
             loss = self.generator_loss(fake, labels, critic)
             terms = self.generator_terms(fake, labels, critic)
             loss = sum(terms.values(), loss)
             self.optimizer_g.zero_grad()
             loss.backward()
         self.optimizer_g.step()
+        self.after_generator_step()
         return {"loss_g": loss, **terms}
+
+    # ---- checkpoints --------------------------------------------------------------------
+    def extra_state(self):
+        """{checkpoint entry: an object with state_dict() and load_state_dict()}: state beside the
+        networks, optimizers and generators (Improved GAN's parameter averages); none by default."""
+        return {}
+
+    def state_dict(self):
+        return {**super().state_dict(), **{name: owner.state_dict() for name, owner in self.extra_state().items()}}
+
+    def load_state_dict(self, state):
+        extra = self.extra_state()
+        missing = sorted(set(extra) - set(state))
+        if missing:
+            raise ValueError(f"{self.name}.load_state_dict: the state has no entries {missing}, which this model's "
+                             f"settings need")
+        super().load_state_dict({name: value for name, value in state.items() if name not in extra})
+        for name, owner in extra.items():
+            owner.load_state_dict(state[name])
 
     # ---- data ---------------------------------------------------------------------------
     def unpack(self, batch):
@@ -212,6 +244,20 @@ class AdversarialModel(GenerativeModel):
         with self.evaluating(), no_grad():
             data = self.generate_from(z.to(self.device), labels).numpy()
         return self.data_to_output(data)
+
+
+class CriticView:
+    """The critic G's loss goes through by default: D's scores, critic(x, labels); D's last hidden
+    layer, critic.features(x, labels); critic.real, the real batch of the step's last critic round."""
+
+    def __init__(self, model, real):
+        self.model, self.real = model, real
+
+    def __call__(self, x, labels=None):
+        return self.model.discriminate(x, labels)
+
+    def features(self, x, labels=None):
+        return self.model.critic_features(x, labels)
 
 
 @contextlib.contextmanager

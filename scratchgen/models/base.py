@@ -18,7 +18,8 @@ import math
 import numpy
 
 from .. import nn, optim
-from .. import Generator, no_grad, randn
+from .. import Generator, Tensor, as_tensor, no_grad, randn
+from ..data import TOY_DISTRIBUTIONS
 
 NOISE_STREAM = 1  # the model's generator draws from SeedSequence([seed, 1]); the loader from other streams
 
@@ -65,11 +66,22 @@ class GenerativeModel(abc.ABC):
 
     def data_to_output(self, data):
         """Samples in data space -> what `sample` returns: points as they are, images in [0, 1]."""
-        if self.config["dataset"] != "mnist":
+        if self.config["dataset"] in TOY_DISTRIBUTIONS:
             return data
-        if self.config["pixels"] == "tanh":
+        if self.config.get("pixels") == "tanh":  # binarized-mnist has no pixels setting: its pixels are 0 or 1
             data = (data + 1) / 2  # [-1, 1] -> [0, 1]
         return numpy.clip(data, 0, 1).reshape(len(data), 1, 28, 28)
+
+    def decode(self, z, labels=None):
+        """The mean of p(x|z) (the family's `decoder_mean`) for chosen latent vectors `z` (a Tensor or
+        an array (N, z_size)), with every network in eval mode, as `sample` returns it: the latent
+        interface of `scratchgen explore`, with `latent(n, generator)`."""
+        if labels is not None:
+            raise ValueError(f"{self.name}.decode: this model is unconditional, so labels cannot be chosen")
+        z = z if isinstance(z, Tensor) else as_tensor(numpy.asarray(z, numpy.float32))
+        with self.evaluating(), no_grad():
+            data = self.decoder_mean(z.to(self.device)).numpy()
+        return self.data_to_output(data)
 
     def noise(self, n, size, generator=None):
         """z ~ N(0, I), shape (n, size), on the model's device."""

@@ -27,7 +27,7 @@ from .. import nn
 from .. import as_tensor, rand
 from ..functional import cat, one_hot
 from .adversarial import AdversarialModel
-from .dcgan import DCGAN, SeededDropout, dcgan_discriminator, dcgan_generator
+from .dcgan import DCGAN, SeededDropout, dcgan_critic_layers, dcgan_generator
 from .gan import GANLosses
 from .settings import declare
 
@@ -116,10 +116,13 @@ class CDCGAN(Conditional, DCGAN):
     paper = "Mirza & Osindero 2014, Conditional Generative Adversarial Nets (on DCGAN, Radford et al. 2015)"
 
     def build_generator(self):
-        return dcgan_generator(self.z_dim + NUM_CLASSES, self.width, self.data_shape)
+        return dcgan_generator(self.z_dim + NUM_CLASSES, self.width, self.data_shape, self.generator_norm)
 
-    def build_critic(self):
-        return dcgan_discriminator(self.data_shape[0] + NUM_CLASSES, self.width, self.data_shape)
+    def critic_layers(self):
+        return dcgan_critic_layers(self.data_shape[0] + NUM_CLASSES, self.width, self.data_shape)
+
+    def reference_labels(self):
+        return self.sample_labels(len(self.G.reference_z))  # virtual batch norm's reference: every class in turn
 
     def discriminator_input(self, images, labels):
         maps = self.one_hot(labels, images).reshape(len(images), NUM_CLASSES, 1, 1)

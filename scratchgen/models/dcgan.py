@@ -27,6 +27,7 @@ from ..nn.normalization import BatchNorm1d, BatchNorm2d
 from ..nn.pooling import Upsample
 from .adversarial import AdversarialModel
 from .gan import GANLosses
+from .gan_switches import TECHNIQUE_DEFAULTS, TECHNIQUE_SETTINGS, TechniqueSwitches
 from .settings import MAX_WIDTH, Setting, declare
 
 
@@ -50,7 +51,7 @@ def dcgan_init_(module, generator):
     for layer in module.modules():
         if isinstance(layer, (Conv2d, ConvTranspose2d, nn.Linear)):
             nn.init.normal_(layer.weight, 0.0, 0.02, generator=generator)
-        elif isinstance(layer, (BatchNorm1d, BatchNorm2d)):
+        elif isinstance(layer, (BatchNorm1d, BatchNorm2d, nn.VirtualBatchNorm)):
             nn.init.normal_(layer.weight, 1.0, 0.02, generator=generator)
         else:
             continue
@@ -66,52 +67,59 @@ def _check_image_shape(image_shape, name):
     return channels, height // 4
 
 
-def dcgan_generator(input_dim, width, image_shape):
-    """G of the module docstring for S x S images: z -> 2w x S/4 x S/4 -> w x S/2 x S/2 -> C x S x S."""
+def dcgan_generator(input_dim, width, image_shape, norm=BatchNorm2d):
+    """G of the module docstring for S x S images: z -> 2w x S/4 x S/4 -> w x S/2 x S/2 -> C x S x S;
+    `norm` the batch-norm layer class (nn.VirtualBatchNorm for virtual batch norm)."""
     channels, start = _check_image_shape(image_shape, "dcgan_generator")
     return nn.Sequential(
         nn.Unflatten(1, (input_dim, 1, 1)),
-        ConvTranspose2d(input_dim, 2 * width, start, 1, 0, bias=False), BatchNorm2d(2 * width), nn.ReLU(),
-        ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), BatchNorm2d(width), nn.ReLU(),
+        ConvTranspose2d(input_dim, 2 * width, start, 1, 0, bias=False), norm(2 * width), nn.ReLU(),
+        ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), norm(width), nn.ReLU(),
         ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh())
 
 
-def dcgan_discriminator(input_channels, width, image_shape):
-    """D of the module docstring: strided convolutions down to S/4, then one S/4 x S/4
-    convolution to a single logit per image (no batch norm on the input layer)."""
+def dcgan_critic_layers(input_channels, width, image_shape):
+    """D of the module docstring as (trunk, features, head): strided convolutions down to
+    2w x S/4 x S/4 (no batch norm on the input layer), `features` = 2w (S/4)^2 values, then the
+    head, one S/4 x S/4 convolution to a single logit per image."""
     _, end = _check_image_shape(image_shape, "dcgan_discriminator")
-    return nn.Sequential(
-        Conv2d(input_channels, width, 4, 2, 1), nn.LeakyReLU(0.2),
-        Conv2d(width, 2 * width, 4, 2, 1, bias=False), BatchNorm2d(2 * width), nn.LeakyReLU(0.2),
-        Conv2d(2 * width, 1, end, 1, 0), nn.Flatten(0))
+    trunk = [Conv2d(input_channels, width, 4, 2, 1), nn.LeakyReLU(0.2),
+             Conv2d(width, 2 * width, 4, 2, 1, bias=False), BatchNorm2d(2 * width), nn.LeakyReLU(0.2)]
+    return trunk, 2 * width * end * end, [Conv2d(2 * width, 1, end, 1, 0), nn.Flatten(0)]
+
+
+def dcgan_discriminator(input_channels, width, image_shape):
+    """D of the module docstring, one nn.Sequential."""
+    trunk, _, head = dcgan_critic_layers(input_channels, width, image_shape)
+    return nn.Sequential(*trunk, *head)
 
 
 # ---- the model --------------------------------------------------------------------------------
-class DCGAN(GANLosses, AdversarialModel):
+class DCGAN(TechniqueSwitches, GANLosses, AdversarialModel):
     """The DCGAN of the module docstring on MNIST. Settings: z_dim, width (the channels of D's
-    first layer; G mirrors it), lr, betas, batch_size, steps; data_shape (C, S, S) comes with the
-    data, (1, 28, 28) for MNIST. The step of adversarial.py in the order of the PyTorch DCGAN
-    example: one D step on a real batch and a fake one, then one G step on the same fake batch
-    through the updated D."""
+    first layer; G mirrors it), lr, betas, batch_size, steps, and Improved GAN's techniques
+    (gan_switches.py); data_shape (C, S, S) comes with the data, (1, 28, 28) for MNIST. The step
+    of adversarial.py in the order of the PyTorch DCGAN example: one D step on a real batch and
+    a fake one, then one G step on the same fake batch through the updated D."""
     name = "dcgan"
     paper = "Radford, Metz & Chintala 2015, Unsupervised Representation Learning with Deep Convolutional GANs"
     datasets = ("mnist",)
     image_layout = "chw"
     generator_reuses_critic_fake = True
     # Sec. 4: Adam(2e-4, beta1 = 0.5), mini-batches of 128; beta2 is Adam's default
-    defaults = dict(z_dim=100, width=64, lr=2e-4, betas=[0.5, 0.999])
+    defaults = dict(z_dim=100, width=64, lr=2e-4, betas=[0.5, 0.999], **TECHNIQUE_DEFAULTS)
     dataset_defaults = {"mnist": dict(batch_size=128, steps=5000, pixels="tanh")}
-    settings = declare("z_dim", "width", "lr", "betas", "batch_size", "steps", "pixels")
+    settings = declare("z_dim", "width", "lr", "betas", "batch_size", "steps", "pixels", **TECHNIQUE_SETTINGS)
 
     def __init__(self, config):
         self.width = config["width"]
         super().__init__(config)
 
     def build_generator(self):
-        return dcgan_generator(self.z_dim, self.width, self.data_shape)
+        return dcgan_generator(self.z_dim, self.width, self.data_shape, self.generator_norm)
 
-    def build_critic(self):
-        return dcgan_discriminator(self.data_shape[0], self.width, self.data_shape)
+    def critic_layers(self):
+        return dcgan_critic_layers(self.data_shape[0], self.width, self.data_shape)
 
     def initialise(self, network):
         dcgan_init_(network, self.rng)
@@ -138,11 +146,13 @@ class DCGANUpsample(DCGAN):
         channels, start = _check_image_shape(self.data_shape, "DCGANUpsample")
         wide = 2 * self.width
         return nn.Sequential(
-            nn.Linear(self.z_dim, wide * start * start), nn.Unflatten(1, (wide, start, start)), BatchNorm2d(wide),
-            Upsample(scale_factor=2), Conv2d(wide, self.width, 3, 1, 1, bias=False), BatchNorm2d(self.width), nn.ReLU(),
+            nn.Linear(self.z_dim, wide * start * start), nn.Unflatten(1, (wide, start, start)),
+            self.generator_norm(wide),
+            Upsample(scale_factor=2), Conv2d(wide, self.width, 3, 1, 1, bias=False), self.generator_norm(self.width),
+            nn.ReLU(),
             Upsample(scale_factor=2), Conv2d(self.width, channels, 3, 1, 1), nn.Tanh())
 
-    def build_critic(self):
+    def critic_layers(self):
         channels, size = self.data_shape[0], self.data_shape[1]
         widths = [channels] + [self.width // 4 * 2 ** i for i in range(4)]  # 16, 32, 64, 128 for width 64
         layers = []
@@ -151,7 +161,8 @@ class DCGANUpsample(DCGAN):
                        SeededDropout(self.dropout, self.rng, channels=True)]
             layers += [BatchNorm2d(out_channels)] if i > 0 else []  # no batch norm on D's input layer
             size = (size + 1) // 2  # a 3x3 stride-2 padding-1 convolution: ceil(size / 2)
-        return nn.Sequential(*layers, nn.Flatten(), nn.Linear(widths[-1] * size * size, 1), nn.Flatten(0))
+        features = widths[-1] * size * size
+        return [*layers, nn.Flatten()], features, [nn.Linear(features, 1), nn.Flatten(0)]
 
 
 # ---- latent space utilities (Radford et al. 2015, Sec. 6) ----------------------------------------

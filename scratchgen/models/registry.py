@@ -12,6 +12,13 @@ MODELS = {
     "cdcgan": "scratchgen.models.cgan:CDCGAN",
     "wgan": "scratchgen.models.wgan:WGAN",
     "wgan-gp": "scratchgen.models.wgan:WGANGP",
+    "unrolled-gan": "scratchgen.models.unrolled_gan:UnrolledGAN",
+    "infogan": "scratchgen.models.infogan:InfoGAN",
+    "improved-gan": "scratchgen.models.improved_gan:ImprovedGAN",
+    "made": "scratchgen.models.made:MADE",
+    "pixelcnn": "scratchgen.models.pixelcnn:PixelCNN",
+    "cat-vae": "scratchgen.models.categorical_vae:CategoricalVAE",
+    "bern-vae": "scratchgen.models.categorical_vae:BernoulliVAE",
 }
 
 

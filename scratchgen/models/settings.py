@@ -7,6 +7,7 @@ writes anything (train/config.py), so a model never starts with a setting outsid
     Setting(float, "learning rate", above=0)                  # floats are always finite
     Setting(str, "generator loss", choices=("non-saturating", "minimax"))
     Setting(list, "hidden layer widths", item=Setting(int, "units", at_least=1), length=(1, 16))
+    Setting(bool, "a switch")                                 # JSON true or false
     Setting(int, "...", at_least=1, optional=True)            # also None (JSON null)
 
 The upper bounds of sizes (at_most) are sanity bounds that catch a mistyped value (1e9 units,
@@ -31,8 +32,8 @@ class Setting:
 
     def __init__(self, kind, help, *, at_least=None, above=None, below=None, at_most=None, multiple_of=None,
                  choices=None, item=None, length=(1, None), optional=False):
-        if kind not in (int, float, str, list):
-            raise TypeError(f"Setting: kind must be int, float, str or list, got {kind!r}")
+        if kind not in (int, float, str, list, bool):
+            raise TypeError(f"Setting: kind must be int, float, str, list or bool, got {kind!r}")
         if (kind is str) != (choices is not None) or (kind is list) != (item is not None):
             raise TypeError("Setting: a str setting needs choices, a list setting an item declaration")
         self.kind, self.help = kind, help
@@ -52,6 +53,8 @@ class Setting:
     def _describe(self, plural):
         if self.kind is str:
             return "one of " + ", ".join(repr(choice) for choice in self.choices)
+        if self.kind is bool:
+            return "true or false"
         if self.kind is list:
             low, high = self.length
             count = f"{low}" if low == high else f"{low} or more" if high == math.inf else f"{low} to {high}"
@@ -104,6 +107,8 @@ class Setting:
             return items, None
         if self.kind is str:
             return (value, None) if isinstance(value, str) and value in self.choices else (None, "")
+        if self.kind is bool:
+            return (value, None) if isinstance(value, bool) else (None, "")
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             return None, ""
         if self.kind is int:

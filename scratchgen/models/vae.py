@@ -127,15 +127,7 @@ class VAE(GenerativeModel):
         """z ~ p(z) = N(0, I), (n, z_dim), from `generator` (default: the model's own)."""
         return self.noise(n, self.z_dim, generator)
 
-    def decode(self, z, labels=None):
-        """The mean of p(x|z) for chosen latent vectors `z` (a Tensor or an array (N, z_dim)),
-        with every network in eval mode, as `sample` returns it (NumPy (N, 1, 28, 28) in [0, 1])."""
-        if labels is not None:
-            raise ValueError(f"{self.name}.decode: this model is unconditional, so labels cannot be chosen")
-        z = z if isinstance(z, Tensor) else as_tensor(numpy.asarray(z, numpy.float32))
-        with self.evaluating(), no_grad():
-            data = self.decoder_mean(z.to(self.device)).numpy()
-        return self.data_to_output(data)
+    # decode(z): GenerativeModel's, through decoder_mean
 
     def encode_mean(self, x):
         """The mean of q(z|x) for each row of x (images or their flattened rows), NumPy (N, z_dim),
@@ -147,37 +139,52 @@ class VAE(GenerativeModel):
 
     # ---- evaluation -----------------------------------------------------------------------
     def importance_weighted_bound(self, x, k, generator, max_rows=20000, on_samples=None):
-        """log (1/k) sum_i p(x, z_i) / q(z_i|x) for each row of x (IWAE Eq. 8), with the k
-        samples drawn in chunks of at most `max_rows` decoder rows so it fits in memory; the
-        average is a logsumexp of the log-weights, so nothing under- or overflows.
-        `on_samples(n)`, if given, is called after each chunk with the n of k samples done."""
+        """log (1/k) sum_i p(x, z_i) / q(z_i|x) for each row of x (IWAE Eq. 8), z_i ~ q(z|x),
+        drawn in chunks (iwae_bound)."""
         mean, log_var = self.encode(x)
-        samples_per_chunk = max(1, max_rows // len(x))
-        log_weights = []
-        for start in range(0, k, samples_per_chunk):
-            s = min(samples_per_chunk, k - start)
+
+        def log_weights(s):
             epsilon = randn(s, *mean.shape, device=self.device, generator=generator)
             z = mean + (0.5 * log_var).exp() * epsilon  # (s, batch, z_dim)
             # log w = log p(x|z) + log p(z) - log q(z|x), shape (s, batch)
-            log_weights.append(self.log_likelihood(x, z) + log_standard_normal(z) - log_normal(z, mean, log_var))
-            if on_samples is not None:
-                on_samples(start + s)
-        return F.cat(log_weights, 0).logsumexp(0) - math.log(k)
+            return self.log_likelihood(x, z) + log_standard_normal(z) - log_normal(z, mean, log_var)
+        return iwae_bound(log_weights, k, len(x), max_rows, on_samples)
 
     def test_metrics(self, x, k, generator, batch_size=100, progress=None):
-        """{"test_elbo", "test_nll_iwae"} in nats per example, averaged over the rows of x. The
-        importance sampling shows its progress in test images where `progress` says (None: the
-        current default, stderr; False: nothing; True; or a stream)."""
-        elbos, bounds = [], []
-        with self.evaluating(), no_grad(), progress_to(progress), \
-                ProgressBar(len(x), f"test NLL (IWAE, k={k})", unit="images") as bar:
-            for start in range(0, len(x), batch_size):
-                rows = x[start:start + batch_size].flatten(1)
-                elbos.append(self.elbo(rows, generator)[0].sum().item())
-                size = len(rows)
+        """{"test_elbo", "test_nll_iwae", "k", "n_test"}: likelihood_test_metrics."""
+        return likelihood_test_metrics(self, x, k, generator, batch_size, progress)
 
-                def samples_done(n, start=start, size=size):  # the bar counts images, a fraction at a time
-                    bar.update(start + size * n / k)
-                bounds.append(self.importance_weighted_bound(rows, k, generator, on_samples=samples_done).sum().item())
-        return {"test_elbo": sum(elbos) / len(x), "test_nll_iwae": -sum(bounds) / len(x), "k": k,
-                "n_test": len(x)}
+
+def iwae_bound(log_weights, k, rows, max_rows=20000, on_samples=None):
+    """log (1/k) sum_i w_i for each of `rows` rows (IWAE Eq. 8), where log_weights(s) gives the
+    log-weights (s, rows) of s fresh samples per row: the k samples are drawn in chunks of at most
+    `max_rows` decoder rows so they fit in memory; the average is a logsumexp of the log-weights,
+    so nothing under- or overflows. `on_samples(n)`, if given, is called after each chunk with the
+    n of k samples done."""
+    samples_per_chunk = max(1, max_rows // rows)
+    chunks = []
+    for start in range(0, k, samples_per_chunk):
+        s = min(samples_per_chunk, k - start)
+        chunks.append(log_weights(s))
+        if on_samples is not None:
+            on_samples(start + s)
+    return F.cat(chunks, 0).logsumexp(0) - math.log(k)
+
+
+def likelihood_test_metrics(model, x, k, generator, batch_size=100, progress=None):
+    """{"test_elbo", "test_nll_iwae"} in nats per example, averaged over the rows of x, from the
+    model's `elbo(rows, generator)[0]` and `importance_weighted_bound(rows, k, generator,
+    on_samples=)`. The importance sampling shows its progress in test images where `progress`
+    says (None: the current default, stderr; False: nothing; True; or a stream)."""
+    elbos, bounds = [], []
+    with model.evaluating(), no_grad(), progress_to(progress), \
+            ProgressBar(len(x), f"test NLL (IWAE, k={k})", unit="images") as bar:
+        for start in range(0, len(x), batch_size):
+            rows = x[start:start + batch_size].flatten(1)
+            elbos.append(model.elbo(rows, generator)[0].sum().item())
+            size = len(rows)
+
+            def samples_done(n, start=start, size=size):  # the bar counts images, a fraction at a time
+                bar.update(start + size * n / k)
+            bounds.append(model.importance_weighted_bound(rows, k, generator, on_samples=samples_done).sum().item())
+    return {"test_elbo": sum(elbos) / len(x), "test_nll_iwae": -sum(bounds) / len(x), "k": k, "n_test": len(x)}

@@ -1,6 +1,8 @@
 """Layers and models as PyTorch spells them: Module, Parameter, Linear, convolutions,
 normalisation, pooling, embeddings, activations, containers, weight initialisation
-(`nn.init`) and weight normalisation (`nn.utils.weight_norm`).
+(`nn.init`), weight normalisation (`nn.utils.weight_norm`) and `nn.functional_call` (a module
+called with given parameter tensors, torch.func.functional_call); and the masked layers of the
+autoregressive models (MaskedLinear: MADE; MaskedConv2d: PixelCNN).
 
     from scratchgen import nn
     model = nn.Sequential(nn.Linear(784, 400), nn.ReLU(), nn.Linear(400, 10))
@@ -14,7 +16,11 @@ from .dropout import Dropout
 from .dropout2d import Dropout2d
 from .embedding import Embedding
 from .flatten import Flatten, Unflatten
+from .functional_call import functional_call
 from .linear import Identity, Linear
+from .masked import MaskedConv2d, MaskedLinear
+from .gaussian_noise import GaussianNoise
+from .minibatch_discrimination import MinibatchDiscrimination
 from .module import Module
 from .loss import (BCELoss, BCEWithLogitsLoss, CosineSimilarity, CrossEntropyLoss, GaussianNLLLoss, HuberLoss,
                    KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
@@ -24,3 +30,4 @@ from .pixel_shuffle import PixelShuffle, PixelUnshuffle
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
                       AvgPool2d, MaxPool1d, MaxPool2d, Upsample)
 from .parallel import DataParallel
+from .virtual_batchnorm import VirtualBatchNorm, run_reference

@@ -27,8 +27,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        in_features = integer(in_features, "Linear", "in_features", 0)
-        out_features = integer(out_features, "Linear", "out_features", 0)
+        in_features = integer(in_features, type(self).__name__, "in_features", 0)
+        out_features = integer(out_features, type(self).__name__, "out_features", 0)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(empty(out_features, in_features, dtype=dtype, device=device))
         if bias:

@@ -3,24 +3,24 @@
 `adadelta_rule` is the update, line by line after Algorithm 1 of the paper, with torch's
 learning rate (Zeiler's update has none: lr=1.0, torch's default, is the paper) and its
 weight decay and `maximize`. There is no fused backend update for it: `Adadelta.step` always
-runs the rule (`fused=False` in optimizer.py's terms).
+runs the rule (`fused=False` in optimizer.py's terms); `Adadelta.differentiable_step` runs it on
+Tensors.
 """
-import numpy  # numpy.sqrt also takes CuPy arrays (and returns a CuPy array)
-
 from .. import zeros_like
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer, check_non_negative, sqrt
 
 
 def adadelta_rule(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_decay, maximize):
-    """One Adadelta step on arrays, out of place: returns the new (param, square_avg, acc_delta).
+    """One Adadelta step on arrays or on Tensors, out of place: returns the new (param, square_avg,
+    acc_delta).
     square_avg is Zeiler's E[g^2] and acc_delta his E[dx^2] (state['square_avg'] and
     ['acc_delta']); rho is his decay constant, eps his epsilon."""
     g = -grad if maximize else grad                             # torch.optim.Adadelta: maximize f by descending -f
     if weight_decay != 0:
         g = g + weight_decay * param                            # torch's algorithm: g_t <- g_t + lambda theta_{t-1}
     square_avg = square_avg * rho + (1 - rho) * (g * g)       # Algorithm 1, line 4: E[g^2] <- rho E[g^2] + (1-rho) g^2
-    std = numpy.sqrt(square_avg + eps)                          # RMS[g]_t = sqrt(E[g^2]_t + eps)
-    delta = numpy.sqrt(acc_delta + eps) / std * g               # line 5: -dx_t = RMS[dx]_{t-1} / RMS[g]_t g_t
+    std = sqrt(square_avg + eps)                                # RMS[g]_t = sqrt(E[g^2]_t + eps)
+    delta = sqrt(acc_delta + eps) / std * g                     # line 5: -dx_t = RMS[dx]_{t-1} / RMS[g]_t g_t
     acc_delta = acc_delta * rho + (1 - rho) * (delta * delta)   # line 6: E[dx^2] <- rho E[dx^2] + (1 - rho) dx^2
     param = param - lr * delta                                  # line 7: x_{t+1} = x_t + dx_t (scaled by torch's lr)
     return param, square_avg, acc_delta
@@ -45,12 +45,11 @@ class Adadelta(Optimizer):
         if not 0 <= group["rho"] <= 1:
             raise ValueError(f"Adadelta: rho must be in [0, 1], got {group['rho']}")
 
-    def _update(self, param, grad, group, state):
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = zeros_like(param)
-            state["acc_delta"] = zeros_like(param)
-        state["step"] += 1
-        self._run_rule(adadelta_rule, param, grad, [state["square_avg"].array, state["acc_delta"].array],
-                       lr=group["lr"], rho=group["rho"], eps=group["eps"], weight_decay=group["weight_decay"],
-                       maximize=group["maximize"])
+    def _initial_state(self, param, group):
+        return {"step": 0, "square_avg": zeros_like(param), "acc_delta": zeros_like(param)}
+
+    def _rule_step(self, param, grad, group, state):
+        param, square_avg, acc_delta = adadelta_rule(
+            param, grad, state["square_avg"], state["acc_delta"], lr=group["lr"], rho=group["rho"], eps=group["eps"],
+            weight_decay=group["weight_decay"], maximize=group["maximize"])
+        return param, {"step": state["step"] + 1, "square_avg": square_avg, "acc_delta": acc_delta}

@@ -4,16 +4,14 @@
 decay, `maximize` and order of operations of torch.optim.Adam). `Adam.step` runs it through the
 backend's fused in-place update (backends/fused_optimizers.py on the CPU, which performs
 these operations in this order, to the last bit; kernels/adam.cu on a GPU), or, with
-fused=False, calls `adam_rule` itself.
+fused=False, calls `adam_rule` itself; `Adam.differentiable_step` calls it on Tensors.
 """
-import numpy  # numpy.sqrt and numpy.maximum also take CuPy arrays (and return CuPy arrays)
-
 from .. import zeros_like
-from .optimizer import Optimizer, check_fraction, check_non_negative
+from .optimizer import Optimizer, check_fraction, check_non_negative, maximum, sqrt
 
 
 def adam_rule(param, grad, m, v, v_max, *, step, lr, beta1, beta2, eps, weight_decay, maximize):
-    """One Adam step on arrays, out of place: returns the new (param, m, v, v_max).
+    """One Adam step on arrays or on Tensors, out of place: returns the new (param, m, v, v_max).
     Kingma & Ba 2015, Algorithm 1, with torch.optim.Adam's additions (maximize, weight_decay,
     amsgrad) and its order of operations (the paper's Sec. 2 allows reordering the last three
     lines for efficiency). m, v and v_max are state['exp_avg'], ['exp_avg_sq'] and
@@ -25,9 +23,9 @@ def adam_rule(param, grad, m, v, v_max, *, step, lr, beta1, beta2, eps, weight_d
     m = m + (1 - beta1) * (g - m)                        # Algorithm 1, m_t = beta1 m + (1 - beta1) g (torch.lerp's form)
     v = beta2 * v + (1 - beta2) * (g * g)                # Algorithm 1, v_t: biased second raw moment estimate
     if v_max is not None:
-        v_max = numpy.maximum(v_max, v)                  # AMSGrad (Reddi et al. 2018, Algorithm 2): max(v_max, v_t)
+        v_max = maximum(v_max, v)                        # AMSGrad (Reddi et al. 2018, Algorithm 2): max(v_max, v_t)
     step_size = lr / (1 - beta1 ** step)                 # Algorithm 1, m_hat_t = m_t / (1 - beta1^t), its divisor on alpha
-    denom = numpy.sqrt(v if v_max is None else v_max) / (1 - beta2 ** step) ** 0.5 + eps  # sqrt(v_hat_t) + eps
+    denom = sqrt(v if v_max is None else v_max) / (1 - beta2 ** step) ** 0.5 + eps  # sqrt(v_hat_t) + eps
     param = param - step_size * (m / denom)              # Algorithm 1, theta_t = theta - alpha m_hat / (sqrt(v_hat) + eps)
     return param, m, v, v_max
 
@@ -51,20 +49,27 @@ class Adam(Optimizer):
         check_fraction("Adam", "betas[0]", beta1)
         check_fraction("Adam", "betas[1]", beta2)
 
-    def _update(self, param, grad, group, state):
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = zeros_like(param)
-            state["exp_avg_sq"] = zeros_like(param)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = zeros_like(param)
+    def _initial_state(self, param, group):
+        state = {"step": 0, "exp_avg": zeros_like(param), "exp_avg_sq": zeros_like(param)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = zeros_like(param)
+        return state
+
+    def _rule_step(self, param, grad, group, state):
+        step = state["step"] + 1
+        param, m, v, v_max = adam_rule(param, grad, state["exp_avg"], state["exp_avg_sq"],
+                                       state.get("max_exp_avg_sq"), step=step, **self._settings(group))
+        new_state = {"step": step, "exp_avg": m, "exp_avg_sq": v}
+        return param, new_state if v_max is None else {**new_state, "max_exp_avg_sq": v_max}
+
+    def _fused_update(self, param, grad, group, state):
         state["step"] += 1
+        v_max = state["max_exp_avg_sq"].array if group["amsgrad"] else None
+        param.backend.adam_update(param.array, grad, state["exp_avg"].array, state["exp_avg_sq"].array, v_max,
+                                  step=state["step"], **self._settings(group))
+
+    @staticmethod
+    def _settings(group):
         beta1, beta2 = group["betas"]
-        state_arrays = [state["exp_avg"].array, state["exp_avg_sq"].array,
-                        state["max_exp_avg_sq"].array if group["amsgrad"] else None]
-        settings = dict(step=state["step"], lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
-                        weight_decay=group["weight_decay"], maximize=group["maximize"])
-        if self.fused is False:
-            self._run_rule(adam_rule, param, grad, state_arrays, **settings)
-        else:
-            param.backend.adam_update(param.array, grad, *state_arrays, **settings)
+        return dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
+                    maximize=group["maximize"])

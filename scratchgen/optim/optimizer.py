@@ -6,12 +6,18 @@ parameter that has a gradient in place: its `.array` is overwritten and
 `param._version[0]` is bumped once, so the Tensor object and its array are kept and
 autograd can see that a saved value changed.
 
-Each optimizer's module starts with its update rule, written on arrays as its paper writes
-it (`adam_rule` in adam.py, ...). `fused`, as torch.optim's argument, says what runs it:
-None (the default) or True, the backend's fused in-place update (`param.backend.adam_update`:
-NumPy over all cores on the CPU, a CUDA kernel on a GPU), which performs the rule's
-operations in the rule's order; False, the rule itself, whose results are copied into the
-parameter's and the state's arrays.
+Each optimizer's module starts with its update rule, written as its paper writes it
+(`adam_rule` in adam.py, ...), out of place, on arrays or on Tensors alike. `fused`, as
+torch.optim's argument, says what runs it in `step()`: None (the default) or True, the
+backend's fused in-place update (`param.backend.adam_update`: NumPy over all cores on the
+CPU, a CUDA kernel on a GPU), which performs the rule's operations in the rule's order;
+False, the rule itself on the arrays, whose results are copied into the parameter's and the
+state's arrays.
+
+`differentiable_step(params, grads, states)` runs the same rule on Tensors and returns the
+new parameters and states as expressions of its arguments, changing nothing: a gradient
+taken through them with create_graph=True differentiates through the optimizer's step
+(Unrolled GAN, models/unrolled_gan.py, does so through k steps of its critic's Adam).
 """
 import abc
 import itertools
@@ -19,6 +25,7 @@ import itertools
 import numpy
 
 from .. import Tensor, distributed, enable_grad, no_grad, tensor
+from .. import maximum as tensor_maximum, sqrt as tensor_sqrt
 
 
 class Optimizer(abc.ABC):
@@ -51,9 +58,20 @@ class Optimizer(abc.ABC):
         """Raise ValueError naming the argument when a hyperparameter of `group` is out of range."""
 
     @abc.abstractmethod
-    def _update(self, param, grad, group, state):
-        """Update `param.array` in place from `grad` (an array of param's dtype), creating the
-        buffers of `state` (this parameter's dict) on its first step."""
+    def _initial_state(self, param, group):
+        """This parameter's state before its first step: {name: value}, its buffers zeros like
+        `param` (a Tensor); {} where there is none (SGD)."""
+
+    @abc.abstractmethod
+    def _rule_step(self, param, grad, group, state):
+        """The readable rule on one parameter, out of place: (new param, new state dict) from
+        `param`, `grad` and the buffers of `state`, all arrays (step with fused=False) or all
+        Tensors (differentiable_step); the state's step count goes up by one."""
+
+    def _fused_update(self, param, grad, group, state):
+        """The backend's fused update of `param.array` and `state`'s buffers in place, for the
+        optimizers that have one (fused=None or True)."""
+        raise NotImplementedError(f"{self._name} has no fused update")
 
     # ---- groups --------------------------------------------------------------------------
     def add_param_group(self, param_group):
@@ -113,15 +131,54 @@ class Optimizer(abc.ABC):
                     param._version[0] += 1
         return loss
 
-    def _run_rule(self, rule, param, grad, state_arrays, **settings):
-        """fused=False: `rule(param array, grad, *state_arrays, **settings)` returns the new
-        (param, *state) arrays, which are copied into the old ones in place (None stays None).
-        Returns the new state arrays."""
-        new_param, *new_state = rule(param.array, grad, *state_arrays, **settings)
-        for array, new in zip([param.array, *state_arrays], [new_param, *new_state]):
-            if array is not None:
-                array[...] = new
-        return new_state
+    def _update(self, param, grad, group, state):
+        """Update `param.array` and `state` (this parameter's dict, filled on its first step) in
+        place from `grad` (an array of param's dtype): the fused update, or with fused=False the
+        rule, whose new arrays are copied into the old ones."""
+        if not state:
+            state.update(self._initial_state(param, group))
+        if self.fused is not False:
+            return self._fused_update(param, grad, group, state)
+        arrays = {name: value.array if isinstance(value, Tensor) else value for name, value in state.items()}
+        new_param, new_state = self._rule_step(param.array, grad, group, arrays)
+        param.array[...] = new_param
+        for name, value in new_state.items():
+            if isinstance(state.get(name), Tensor):
+                state[name].array[...] = value
+            elif hasattr(value, "shape"):  # a buffer the rule starts itself (SGD's b_1 = g_1): a copy of it
+                state[name] = tensor(value, dtype=param.dtype, device=param.device)
+            else:
+                state[name] = value  # the step count
+
+    def differentiable_step(self, params, grads, states=None):
+        """One step of this optimizer as a function of Tensors, out of place: returns (new params,
+        new states), Tensor expressions of `params`, `grads` and `states` computed by the readable
+        rule (adam_rule, ...), so that a gradient taken through them with create_graph=True
+        differentiates through the step. Nothing of the optimizer changes.
+
+        params, grads: a list with one Tensor per parameter of this optimizer, in the order of its
+        param_groups (whose lr, betas, ... apply), each of its parameter's shape; a None grad
+        leaves its parameter and state as they are (as step() skips a parameter without .grad).
+        states: a list of one dict per parameter as `optimizer.state[p]` holds them ({} before the
+        first step); None: this optimizer's current state. Returned states go into the next call,
+        so k calls unroll k steps."""
+        where = f"{self._name}.differentiable_step"
+        own = [(param, group) for group in self.param_groups for param in group["params"]]
+        params = _checked_tensors(params, [param for param, _ in own], where, "params")
+        grads = _checked_tensors(grads, params, where, "grads", optional=True)
+        if states is None:
+            states = [self.state.get(param, {}) for param, _ in own]
+        elif not isinstance(states, (list, tuple)) or len(states) != len(own) or \
+                not all(isinstance(state, dict) for state in states):
+            raise TypeError(f"{where}: states must be a list of {len(own)} dicts (one per parameter, as "
+                            f"optimizer.state holds them) or None, got {_described(states)}")
+        new_params, new_states = [], []
+        for (_, group), param, grad, state in zip(own, params, grads, states):
+            if grad is not None:
+                param, state = self._rule_step(param, grad, group, state or self._initial_state(param, group))
+            new_params.append(param)
+            new_states.append(state)
+        return new_params, new_states
 
     def _grad_array(self, param):
         grad = param.grad.array
@@ -191,6 +248,38 @@ def _state_value(value, param, what):
     if array.shape != param.shape:
         raise ValueError(f"{what} has shape {array.shape} but the parameter has shape {param.shape}")
     return tensor(array, dtype=param.dtype, device=param.device)  # a copy
+
+
+def _checked_tensors(values, like, where, name, optional=False):
+    """`values` as a list of Tensors (None allowed where `optional`), one of each shape of `like`."""
+    if not isinstance(values, (list, tuple)) or len(values) != len(like):
+        raise TypeError(f"{where}: {name} must be a list of {len(like)} Tensors (one per parameter of the "
+                        f"optimizer), got {_described(values)}")
+    for i, (value, model) in enumerate(zip(values, like)):
+        if value is None and optional:
+            continue
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{where}: {name}[{i}] must be a Tensor{' or None' if optional else ''}, "
+                            f"got {type(value).__name__}")
+        if value.shape != model.shape:
+            raise ValueError(f"{where}: {name}[{i}] has shape {tuple(value.shape)}, expected the shape of "
+                             f"parameter {i}, {tuple(model.shape)}")
+    return list(values)
+
+
+def _described(value):
+    return f"a {type(value).__name__} of {len(value)}" if isinstance(value, (list, tuple)) else type(value).__name__
+
+
+def sqrt(x):
+    """The square root the rules take: NumPy's (also on CuPy arrays) of an array, the
+    differentiable op of a Tensor, so that every rule runs on both."""
+    return tensor_sqrt(x) if isinstance(x, Tensor) else numpy.sqrt(x)
+
+
+def maximum(a, b):
+    """Elementwise max, for arrays (NumPy's, also on CuPy arrays) and Tensors (differentiable) alike."""
+    return tensor_maximum(a, b) if isinstance(a, Tensor) else numpy.maximum(a, b)
 
 
 def check_non_negative(optimizer, group, *names):

@@ -4,20 +4,20 @@ variant (Graves 2013, eqs. 38-40).
 `rmsprop_rule` is the update, line by line as torch.optim.RMSprop's documentation writes its
 algorithm. `RMSprop.step` runs it through the backend's fused in-place update
 (backends/fused_optimizers.py on the CPU, which performs these operations in this order, to
-the last bit; kernels/rmsprop.cu on a GPU), or, with fused=False, calls `rmsprop_rule` itself.
+the last bit; kernels/rmsprop.cu on a GPU), or, with fused=False, calls `rmsprop_rule` itself;
+`RMSprop.differentiable_step` calls it on Tensors.
 """
-import numpy  # numpy.sqrt also takes CuPy arrays (and returns a CuPy array)
-
 from .. import zeros_like
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer, check_non_negative, sqrt
 
 
 def rmsprop_rule(param, grad, v, g_ave, b, *, lr, alpha, eps, weight_decay, momentum, maximize):
-    """One RMSprop step on arrays, out of place: returns the new (param, v, g_ave, b). v, g_ave
-    and b are state['square_avg'], ['grad_avg'] (None unless centered) and ['momentum_buffer']
-    (None unless momentum > 0). "torch's algorithm" is the one torch.optim.RMSprop's documentation
-    writes, in whose notation lr is gamma, momentum mu and weight_decay lambda. Graves 2013
-    (eqs. 38-40) names v n, g_ave g, the gradient epsilon, alpha aleph and momentum beth."""
+    """One RMSprop step on arrays or on Tensors, out of place: returns the new (param, v, g_ave,
+    b). v, g_ave and b are state['square_avg'], ['grad_avg'] (None unless centered) and
+    ['momentum_buffer'] (None unless momentum > 0). "torch's algorithm" is the one
+    torch.optim.RMSprop's documentation writes, in whose notation lr is gamma, momentum mu and
+    weight_decay lambda. Graves 2013 (eqs. 38-40) names v n, g_ave g, the gradient epsilon,
+    alpha aleph and momentum beth."""
     g = -grad if maximize else grad                 # torch.optim.RMSprop: maximize f by descending -f
     if weight_decay != 0:
         g = g + weight_decay * param                # torch's algorithm: g_t <- g_t + lambda theta_{t-1}
@@ -28,7 +28,7 @@ def rmsprop_rule(param, grad, v, g_ave, b, *, lr, alpha, eps, weight_decay, mome
         # computes it: the variance below cancels, so this rounding is the GPU kernel's too (rmsprop.cu)
         g_ave = g_ave + (1 - alpha) * (g - g_ave)
         v_tilde = v - g_ave * g_ave                 # centered, Graves eq. 40's n - g^2: a running variance of g
-    step = g / (numpy.sqrt(v_tilde) + eps)          # lecture 6e: divide g by its root mean square (eps outside, as torch)
+    step = g / (sqrt(v_tilde) + eps)                # lecture 6e: divide g by its root mean square (eps outside, as torch)
     if b is not None:
         b = momentum * b + step                     # torch's algorithm (Graves eq. 40's Delta): b_t <- mu b_{t-1} + step
         param = param - lr * b                      # torch's algorithm: theta_t <- theta_{t-1} - gamma b_t
@@ -51,20 +51,27 @@ class RMSprop(Optimizer):
     def _check_hyperparameters(self, group):
         check_non_negative("RMSprop", group, "lr", "alpha", "eps", "momentum", "weight_decay")
 
-    def _update(self, param, grad, group, state):
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = zeros_like(param)
-            if group["momentum"] > 0:
-                state["momentum_buffer"] = zeros_like(param)
-            if group["centered"]:
-                state["grad_avg"] = zeros_like(param)
+    def _initial_state(self, param, group):
+        state = {"step": 0, "square_avg": zeros_like(param)}
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = zeros_like(param)
+        if group["centered"]:
+            state["grad_avg"] = zeros_like(param)
+        return state
+
+    def _rule_step(self, param, grad, group, state):
+        param, v, g_ave, b = rmsprop_rule(param, grad, state["square_avg"], state.get("grad_avg"),
+                                          state.get("momentum_buffer"), **self._settings(group))
+        buffers = {"square_avg": v, "grad_avg": g_ave, "momentum_buffer": b}
+        return param, {"step": state["step"] + 1, **{name: b for name, b in buffers.items() if b is not None}}
+
+    def _fused_update(self, param, grad, group, state):
         state["step"] += 1
-        state_arrays = [state["square_avg"].array, state["grad_avg"].array if group["centered"] else None,
-                        state["momentum_buffer"].array if group["momentum"] > 0 else None]
-        settings = dict(lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
-                        momentum=group["momentum"], maximize=group["maximize"])
-        if self.fused is False:
-            self._run_rule(rmsprop_rule, param, grad, state_arrays, **settings)
-        else:
-            param.backend.rmsprop_update(param.array, grad, *state_arrays, **settings)
+        names = ("square_avg", "grad_avg", "momentum_buffer")
+        arrays = [state[name].array if name in state else None for name in names]
+        param.backend.rmsprop_update(param.array, grad, *arrays, **self._settings(group))
+
+    @staticmethod
+    def _settings(group):
+        return dict(lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
+                    momentum=group["momentum"], maximize=group["maximize"])

@@ -4,14 +4,14 @@
 algorithm (Nesterov momentum after Sutskever et al. 2013). `SGD.step` runs it through the
 backend's fused in-place update (backends/fused_optimizers.py on the CPU, which performs
 these operations in this order, to the last bit; kernels/sgd.cu on a GPU), or, with
-fused=False, calls `sgd_rule` itself.
+fused=False, calls `sgd_rule` itself; `SGD.differentiable_step` calls it on Tensors.
 """
 from .. import tensor
 from .optimizer import Optimizer, check_non_negative
 
 
 def sgd_rule(param, grad, b, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
-    """One SGD step on arrays, out of place: returns the new (param, b). b is
+    """One SGD step on arrays or on Tensors, out of place: returns the new (param, b). b is
     state['momentum_buffer']: None before the first step with momentum, and without momentum.
     "torch's algorithm" is the one torch.optim.SGD's documentation writes, in whose notation
     lr is gamma, weight_decay lambda, momentum mu and dampening tau."""
@@ -44,14 +44,21 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: nesterov=True requires momentum > 0 and dampening = 0, got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
 
-    def _update(self, param, grad, group, state):
+    def _initial_state(self, param, group):
+        return {}  # the momentum buffer starts as the first gradient (sgd_rule)
+
+    def _rule_step(self, param, grad, group, state):
+        param, b = sgd_rule(param, grad, state.get("momentum_buffer"), **self._settings(group))
+        return param, {} if b is None else {"momentum_buffer": b}
+
+    def _fused_update(self, param, grad, group, state):
         buffer = state["momentum_buffer"].array if "momentum_buffer" in state else None
-        settings = dict(lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
-                        weight_decay=group["weight_decay"], nesterov=group["nesterov"], maximize=group["maximize"])
-        if self.fused is False:
-            (new_buffer,) = self._run_rule(sgd_rule, param, grad, [buffer], **settings)
-        else:
-            new_buffer = param.backend.sgd_update(param.array, grad, buffer, **settings)
+        new_buffer = param.backend.sgd_update(param.array, grad, buffer, **self._settings(group))
         if buffer is None and new_buffer is not None:  # the first step with momentum: b_1 = g_1
-            # a copy: the rule's b_1 may be the gradient's own array
+            # a copy: the update's b_1 may be the gradient's own array
             state["momentum_buffer"] = tensor(new_buffer, dtype=param.dtype, device=param.device)
+
+    @staticmethod
+    def _settings(group):
+        return dict(lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
+                    weight_decay=group["weight_decay"], nesterov=group["nesterov"], maximize=group["maximize"])

@@ -5,6 +5,9 @@
     mnist                   the 60,000 training images, pixels as the model's `pixels` setting asks:
                             "tanh" [-1, 1], "unit" [0, 1], "fixed-binary" (threshold 0.5) or
                             "dynamic-binary" (a fresh Bernoulli draw per batch)
+    binarized-mnist         the 50,000 training images of the static binarization (Salakhutdinov &
+                            Murray 2008; data/binarized_mnist.py), pixels 0.0 or 1.0 as published,
+                            no labels; tested on its 10,000 test images
 
 A batch source gives one tuple of Tensors per `next()` and has `state_dict()` /
 `load_state_dict()`, so a checkpoint resumes the data stream exactly where it was.
@@ -14,7 +17,7 @@ import numpy
 
 from .. import Generator, as_tensor, distributed
 from ..data import (DataLoader, DynamicBinarize, add_channel_dim, binarize, flatten_images, infinite_batches,
-                    load_mnist, to_tanh_range, to_unit_range, toy_distribution)
+                    load_binarized_mnist, load_mnist, to_tanh_range, to_unit_range, toy_distribution)
 from ..data.toy import TOY_DISTRIBUTIONS
 from ..models.settings import PIXEL_SCALINGS
 
@@ -22,6 +25,8 @@ TOY_DATASETS = tuple(TOY_DISTRIBUTIONS)
 FRESH_TOYS = ("8gaussians", "swissroll")
 TOY_DATASET_SIZE = 100_000           # gan_toy.py's 25gaussians dataset
 MNIST_TRAIN_SIZE = 60_000
+BINARIZED_MNIST = "binarized-mnist"
+BINARIZED_MNIST_TRAIN_SIZE = 50_000
 PIXELS = PIXEL_SCALINGS              # the choices of the `pixels` setting (models/settings.py)
 # the random streams of a run, each SeedSequence([seed, number]); 1 is the model's own noise (models/base.py)
 DATA_ORDER_STREAM, BINARIZATION_STREAM, TOY_STREAM = 2, 3, 4
@@ -38,8 +43,8 @@ def stream(seed, number):
 
 
 def dataset_kind(dataset):
-    """"toy" or "mnist": which of a model's dataset_defaults apply."""
-    return "toy" if dataset in TOY_DATASETS else "mnist"
+    """"toy", "mnist" or "binarized-mnist": which of a model's dataset_defaults apply."""
+    return "toy" if dataset in TOY_DATASETS else dataset
 
 
 def data_shape(dataset, image_layout):
@@ -50,13 +55,15 @@ def data_shape(dataset, image_layout):
 
 
 def num_classes(dataset):
-    return 0 if dataset in TOY_DATASETS else 10
+    return 10 if dataset == "mnist" else 0  # the binarized set's rows carry no labels
 
 
 def dataset_size(dataset):
     """Examples in the training set; None where every batch is fresh points (no finite set)."""
     if dataset in FRESH_TOYS:
         return None
+    if dataset == BINARIZED_MNIST:
+        return BINARIZED_MNIST_TRAIN_SIZE
     return TOY_DATASET_SIZE if dataset in TOY_DATASETS else MNIST_TRAIN_SIZE
 
 
@@ -107,6 +114,8 @@ def training_batches(config, image_layout, batches_per_step):
     if dataset in TOY_DATASETS:
         points = toy_distribution(dataset).sample(TOY_DATASET_SIZE, stream(seed, TOY_STREAM))
         arrays, transform = (points,), None
+    elif dataset == BINARIZED_MNIST:
+        arrays, transform = (binarized_mnist_layout("train", config["data_dir"], image_layout),), None
     else:
         images, labels = load_mnist("train", data_dir=config["data_dir"])
         pixels, transform = mnist_pixels(images, config["pixels"], stream(seed, BINARIZATION_STREAM))
@@ -154,6 +163,19 @@ def mnist_pixels(images, pixels, generator):
 
 def mnist_layout(images, image_layout):
     return flatten_images(images) if image_layout == "flat" else add_channel_dim(images)
+
+
+def binarized_mnist_layout(split, data_dir, image_layout):
+    """A split of the static binarized MNIST as float32 0.0 / 1.0 in `image_layout`."""
+    pixels = load_binarized_mnist(split, data_dir=data_dir).astype(numpy.float32)
+    return pixels if image_layout == "flat" else pixels.reshape(len(pixels), 1, 28, 28)
+
+
+def test_set(config, image_layout):
+    """(images, labels or None) of the run's test split, as the model saw its training data."""
+    if config["dataset"] == BINARIZED_MNIST:
+        return binarized_mnist_layout("test", config["data_dir"], image_layout), None
+    return mnist_test_set(config, image_layout)
 
 
 def mnist_test_set(config, image_layout):

@@ -1,7 +1,8 @@
 """`scratchgen eval RUN_DIR`: numbers for the model in a run's newest checkpoint, written to
 RUN_DIR/eval.json.
 
-    likelihood models (VAE)   test ELBO and the importance-weighted NLL (IWAE bound, k samples)
+    likelihood models         the VAE's test ELBO and importance-weighted NLL (IWAE bound, k samples);
+                              the exact test NLL of an autoregressive model (MADE)
     toy mixtures              modes covered and the high-quality fraction (VEEGAN protocol)
     MNIST samplers            FID on LeNet features, classifier score, class histogram, KL to uniform,
                               and the test accuracy of the LeNet they rest on
@@ -26,9 +27,11 @@ def evaluate(run_dir, data_dir=None, k=5000, n_test=None, n_samples=None, progre
         run, config, model, step = load_trained(run_dir, data_dir)
         generator = datasets.stream(config["seed"], datasets.EVAL_STREAM)
         if hasattr(model, "test_metrics"):
-            images, _ = datasets.mnist_test_set(config, type(model).image_layout)
-            images = images if n_test is None else images[:n_test]
-            results = model.test_metrics(as_tensor(images, device=config["device"]), k, generator)
+            images, labels = datasets.test_set(config, type(model).image_layout)
+            if n_test is not None:
+                images, labels = images[:n_test], None if labels is None else labels[:n_test]
+            given = {"labels": labels} if getattr(model, "test_uses_labels", False) else {}  # classifiers' digits
+            results = model.test_metrics(as_tensor(images, device=config["device"]), k, generator, **given)
         elif config["dataset"] in datasets.TOY_DATASETS:
             results = toy_metrics(model, config["dataset"], n_samples or TOY_SAMPLES, generator)
         else:

@@ -157,7 +157,7 @@ class Trainer:
     def plot_samples(self):
         if not self.plotting:
             return
-        is_points = self.config["dataset"] != "mnist"
+        is_points = self.config["dataset"] in datasets.TOY_DATASETS
         n = plots.SCATTER_SIZE if is_points else plots.GRID_SIZE
         samples = self.model.sample(n, generator=datasets.stream(self.config["seed"], datasets.PLOT_NOISE_STREAM))
         title = f"{self.config['model']} on {self.config['dataset']}, step {self.step}"

@@ -56,10 +56,11 @@ def save_scatter(points, path, title, reference=None):
     plt.close(figure)
 
 
-def image_grid(images):
-    """(N, 1, H, W) -> one (rows * H, cols * W) mosaic, the rows filled first, 1-pixel gaps."""
+def image_grid(images, cols=None):
+    """(N, 1, H, W) -> one (rows * H, cols * W) mosaic, the rows filled first, 1-pixel gaps; `cols`
+    columns (default: a square)."""
     n, _, height, width = images.shape
-    cols = math.ceil(math.sqrt(n))
+    cols = math.ceil(math.sqrt(n)) if cols is None else cols
     rows = math.ceil(n / cols)
     mosaic = numpy.ones((rows * (height + 1) - 1, cols * (width + 1) - 1), numpy.float32)
     for i, image in enumerate(images):
@@ -68,10 +69,10 @@ def image_grid(images):
     return mosaic
 
 
-def save_image_grid(images, path, title):
+def save_image_grid(images, path, title, cols=None):
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(5, 5))
-    axes.imshow(image_grid(images), cmap="gray", vmin=0, vmax=1)
+    axes.imshow(image_grid(images, cols), cmap="gray", vmin=0, vmax=1)
     axes.set_axis_off()
     axes.set_title(title)
     figure.savefig(path, dpi=100, bbox_inches="tight")

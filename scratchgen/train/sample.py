@@ -12,31 +12,68 @@ from .run import RunFolder
 from .session import load_trained, reference_points
 
 
-def sample_to_file(run_dir, n=64, label=None, out=None, seed=None):
-    """Write n samples (of class `label`, for a conditional model) and return the path. What
-    can be checked before the model is loaded is: the output file, matplotlib for a picture,
-    the class."""
+def sample_to_file(run_dir, n=None, label=None, out=None, seed=None, codes=None, sweep=None):
+    """Write n samples (64; of class `label`, for a conditional model) and return the path. For a
+    model with codes (InfoGAN), `codes` {name: value} fixes some and `sweep` (name, low, high,
+    count) draws the paper's Fig. 2: n rows (10), each column the swept code at one of `count`
+    values from low to high (the array saved as (rows, columns, 1, 28, 28)). What can be checked
+    before the model is loaded is: the output file, matplotlib for a picture, the class, the codes."""
     out = None if out is None else check_output(out)
     if (out is None or out.suffix == ".png") and not plots.available():
         raise UsageError(f"writing samples as a .png picture {plots.MISSING} (or write the array: --out FILE.npy)")
     if label is not None:
         check_label(run_dir, label)
+    by_codes = bool(codes) or sweep is not None
+    if by_codes:
+        check_codes(run_dir)
+    n = (10 if sweep is not None else 64) if n is None else n
     run, config, model, step = load_trained(run_dir)
     if out is None:
         run.samples.mkdir(exist_ok=True)
         out = run.samples / f"sample_step_{step:06d}.png"
     generator = stream(config["seed"] if seed is None else seed, SAMPLE_STREAM)
-    labels = None if label is None else numpy.full(n, label, numpy.int64)
-    samples = model.sample(n, labels=labels, generator=generator)
+    title = f"{config['model']} on {config['dataset']}, step {step}" + ("" if label is None else f", class {label}")
+    if by_codes:
+        samples = code_samples(model, n, codes or {}, sweep, generator)
+        title += code_title(codes or {}, sweep)
+    else:
+        labels = None if label is None else numpy.full(n, label, numpy.int64)
+        samples = model.sample(n, labels=labels, generator=generator)
     try:
         if out.suffix == ".npy":
             numpy.save(out, samples)
+        elif by_codes:
+            plots.save_image_grid(samples.reshape(-1, *samples.shape[2:]), out, title, cols=samples.shape[1])
         else:
-            title = f"{config['model']} on {config['dataset']}, step {step}" + ("" if label is None else f", class {label}")
             plots.save_samples(samples, out, title, reference_points(config))
     except OSError as error:
         raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
     return out
+
+
+def code_samples(model, rows, codes, sweep, generator):
+    """Images (rows, columns, 1, 28, 28) of model.code_grid: the codes `codes` fixed, the `sweep`
+    (name, low, high, count) along the columns."""
+    swept = None if sweep is None else (sweep[0], numpy.linspace(sweep[1], sweep[2], sweep[3]))
+    latents = model.code_grid(rows, codes, swept, generator)
+    images = model.decode(latents.reshape(-1, latents.shape[-1]))
+    return images.reshape(*latents.shape[:2], *images.shape[1:])
+
+
+def code_title(codes, sweep):
+    parts = [f"{name}={value:g}" for name, value in codes.items()]
+    if sweep is not None:
+        parts.append(f"columns: {sweep[0]} from {sweep[1]:g} to {sweep[2]:g}")
+    if "c1" not in codes and (sweep is None or sweep[0] != "c1"):
+        parts.append("row r: c1 = r mod 10")
+    return "\n" + "; ".join(parts)
+
+
+def check_codes(run_dir):
+    """--code, --sweep: for a model with codes besides z (InfoGAN)."""
+    config = check_stored_config(RunFolder.open(run_dir).read_config(), RunFolder(run_dir).config_path)
+    if not hasattr(model_class(config["model"]), "code_grid"):
+        raise UsageError(f"--code and --sweep set the codes of InfoGAN (c1, c2, c3); {config['model']} has none")
 
 
 def check_output(out):

@@ -152,7 +152,8 @@ def open_run(run_dir, data_dir=None, parallel=False):
     config = settings.check_stored_config(run.read_config(), run.config_path)
     if data_dir is not None:
         config["data_dir"] = check_data_dir(data_dir)
-    elif config["dataset"] == "mnist" and config["data_dir"] is not None and not os.path.isdir(config["data_dir"]):
+    elif (config["dataset"] not in datasets.TOY_DATASETS and config["data_dir"] is not None
+          and not os.path.isdir(config["data_dir"])):
         raise MissingInput(f"the run's data folder {config['data_dir']} (data_dir in {run.config_path}) does not "
                            "exist: give the MNIST folder with --data-dir")
     if parallel:

@@ -108,7 +108,7 @@ class Observer:
         self.last_logged = (step, elapsed)
 
     def write_samples(self, step, reference=None):
-        is_points = self.config["dataset"] != "mnist"
+        is_points = self.config["dataset"] in datasets.TOY_DATASETS
         n = plots.SCATTER_SIZE if is_points else plots.GRID_SIZE
         samples = self.model.sample(n, generator=datasets.stream(self.config["seed"], datasets.PLOT_NOISE_STREAM))
         if not is_points:
