@@ -181,7 +181,9 @@ def build_parser():
                         "each column the code at one of N values from LOW to HIGH, each row one z (c1 = row mod 10 "
                         "unless fixed)")
     sample.add_argument("--out", help="a .png or .npy file in a folder that exists (default: "
-                        "RUN_DIR/samples/sample_step_XXXXXX.png); .npy needs no matplotlib")
+                        "RUN_DIR/samples/sample_step_XXXXXX.png); .npy needs no matplotlib; a language "
+                        "model's samples: a .txt file (default RUN_DIR/samples/sample_step_XXXXXX.txt) or - for "
+                        "stdout")
     sample.add_argument("--seed", type=non_negative_int, help="noise seed (default: the run's)")
 
     evaluate = commands.add_parser("eval", help="measure a run's model; writes RUN_DIR/eval.json")
@@ -312,7 +314,9 @@ def run_sample(args):
     codes = dict(args.codes)
     if len(codes) < len(args.codes):
         raise CommandLineError("scratchgen sample: error: --code gives one code twice")
-    print(sample_to_file(args.run_dir, args.n, args.label, args.out, args.seed, codes, args.sweep))
+    path = sample_to_file(args.run_dir, args.n, args.label, args.out, args.seed, codes, args.sweep)
+    if path is not None:  # None: a language model's samples went to stdout (--out -)
+        print(path)
 
 
 def run_eval(args):

@@ -5,7 +5,7 @@
 
 Each name is defined next to its gradient in scratchgen/ops/ (arithmetic, products, unary,
 special, activation, reduction, scan, shape, rearrange, indexing, linalg, similarity, loss,
-loss_classification, dropout, gumbel, conv, normalization, pooling, embedding), except expand and sum_to,
+loss_classification, dropout, gumbel, conv, normalization, pooling, embedding, lstm), except expand and sum_to,
 which the engine itself needs (scratchgen/autograd/broadcast.py); this module only gathers them.
 """
 from .autograd.broadcast import expand, sum_to
@@ -16,6 +16,7 @@ from .ops.dropout2d import dropout2d
 from .ops.embedding import embedding
 from .ops.gumbel import gumbel_softmax
 from .ops.indexing import gather, index_select, masked_fill, scatter_add, sort, topk
+from .ops.lstm import lstm_cell_pointwise
 from .ops.loss import gaussian_nll_loss, huber_loss, l1_loss, mse_loss, smooth_l1_loss
 from .ops.loss_classification import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                                       kl_div, nll_loss)

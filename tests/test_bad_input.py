@@ -1023,7 +1023,7 @@ def test_layer_table_is_complete():
     assert not missing, f"nn layers without an entry in LAYER_SPECS: {missing}"
 
 
-FORWARD_ARGS = ("input", "target", "var", "x1", "x2")  # a layer's call arguments, in order (the rest build it)
+FORWARD_ARGS = ("input", "target", "var", "x1", "x2", "hx")  # a layer's call arguments, in order (the rest build it)
 
 
 def build_and_run(name, params):

@@ -139,6 +139,22 @@ def test_activation_and_its_gradient_match_torch(device, function, data):
 
 
 @on_every_device
+@few_under_asan
+@given(st.data())
+def test_lstm_cell_matches_torch(device, data):
+    """kernels/lstm.cu against torch.nn.LSTMCell's pointwise part (float64); hidden sizes that
+    are not multiples of a warp, leading dims of any rank."""
+    lead = data.draw(small_shapes(min_dims=0, max_dims=2, max_side=20, max_elements=200))
+    hidden = data.draw(st.integers(1, 40))
+    gates, c = random_arrays(data, lead + (4 * hidden,), lead + (hidden,), low=-4, high=4)
+    i, f, g, o = torch.tensor(gates, dtype=torch.float64).chunk(4, -1)
+    c_new = f.sigmoid() * torch.tensor(c, dtype=torch.float64) + i.sigmoid() * g.tanh()
+    out = cuda.lstm_cell(put(device, gates), put(device, c))
+    close(out, torch.stack([o.sigmoid() * c_new.tanh(), c_new]).numpy())
+    close(out, numpy_backend.lstm_cell(gates.astype(np.float64), c.astype(np.float64)))
+
+
+@on_every_device
 def test_sigmoid_is_stable_for_large_inputs(device):
     """No overflow to NaN; values stay normal floats (a GPU flushes subnormal results of expf to 0)."""
     x = np.array([-200.0, -80.0, 0.0, 80.0, 200.0], dtype=np.float32)

@@ -1,6 +1,7 @@
 """Resuming is exact: N steps, then --resume to 2N, gives the same parameters, optimizer state
 and data position as 2N steps in one go, also after a Ctrl-C in the middle of a run, for every
-GAN-like model of the one adversarial loop, for the discrete-latent VAEs, MADE and PixelCNN."""
+GAN-like model of the one adversarial loop, for the discrete-latent VAEs, MADE and PixelCNN, and
+for the VAE and the IAF VAE."""
 import io
 import pathlib
 import signal
@@ -73,7 +74,8 @@ TINY_GANS = {"gan": dict(hidden=[16], z_dim=4), "wgan": dict(hidden=[16], z_dim=
              "wgan-gp": dict(hidden=[16], z_dim=4), "dcgan": dict(width=4, z_dim=4),
              "dcgan-upsample": dict(width=4, z_dim=4), "cdcgan": dict(width=4, z_dim=4), "cgan": dict(z_dim=4),
              "unrolled-gan": dict(hidden_g=[16], hidden_d=[16], z_dim=4, unroll=2),
-             "infogan": dict(width=4, z_dim=4), "improved-gan": dict(z_dim=4, labels=10, average_rate=0.5)}
+             "infogan": dict(width=4, z_dim=4), "improved-gan": dict(z_dim=4, labels=10, average_rate=0.5),
+             "wgan-gp-lm": dict(dim=4, z_dim=4, n_critic=2)}  # on Tiny Shakespeare
 
 
 def test_the_resume_test_covers_every_gan_like_model():
@@ -92,8 +94,9 @@ def test_every_gan_like_model_resumed_at_step_3_matches_6_straight_steps(case, t
     overrides = dict({**TINY_GANS, **SWITCHED}[case], batch_size=8, log_every=1, sample_every=100)
     datasets = model_class(name).datasets
     dataset = "mnist" if "mnist" in datasets else datasets[0]
-    straight, _ = start(name, dataset, overrides, tmp_path / "straight", steps=6, data_dir=str(SHARED_MNIST))
-    start(name, dataset, overrides, tmp_path / "resumed", steps=3, data_dir=str(SHARED_MNIST))
+    data_dir = str(SHARED_MNIST.parent / "tinyshakespeare" if dataset == "tinyshakespeare" else SHARED_MNIST)
+    straight, _ = start(name, dataset, overrides, tmp_path / "straight", steps=6, data_dir=data_dir)
+    start(name, dataset, overrides, tmp_path / "resumed", steps=3, data_dir=data_dir)
     resumed, outcome = train.resume(tmp_path / "resumed", steps=6, stream=io.StringIO())
     assert outcome == "finished"
     assert_same_state(flat_state(straight.path), flat_state(resumed.path))
@@ -117,6 +120,22 @@ def test_binarized_mnist_models_resumed_at_step_3_match_6_straight_steps(name, t
     data_dir = str(SHARED_MNIST.parent / "binarized_mnist")
     straight, _ = start(name, "binarized-mnist", overrides, tmp_path / "straight", steps=6, data_dir=data_dir)
     start(name, "binarized-mnist", overrides, tmp_path / "resumed", steps=3, data_dir=data_dir)
+    resumed, outcome = train.resume(tmp_path / "resumed", steps=6, stream=io.StringIO())
+    assert outcome == "finished"
+    assert_same_state(flat_state(straight.path), flat_state(resumed.path))
+    assert logged_losses(resumed) == logged_losses(straight) and len(logged_losses(straight)) == 6
+
+
+# the Gaussian-latent VAEs on dynamically binarized MNIST: vae, and iaf-vae (models/iaf_vae.py), whose IAF
+# steps' MADEs keep their masks as buffers
+MNIST_VAES = {"vae": dict(hidden=[16], z_dim=4), "iaf-vae": dict(hidden=[16], z_dim=4, iaf_hidden=[8, 8], context=3)}
+
+
+@pytest.mark.parametrize("name", MNIST_VAES)
+def test_mnist_vaes_resumed_at_step_3_match_6_straight_steps(name, tmp_path):
+    overrides = dict(MNIST_VAES[name], batch_size=8, log_every=1, sample_every=100)
+    straight, _ = start(name, "mnist", overrides, tmp_path / "straight", steps=6, data_dir=str(SHARED_MNIST))
+    start(name, "mnist", overrides, tmp_path / "resumed", steps=3, data_dir=str(SHARED_MNIST))
     resumed, outcome = train.resume(tmp_path / "resumed", steps=6, stream=io.StringIO())
     assert outcome == "finished"
     assert_same_state(flat_state(straight.path), flat_state(resumed.path))

@@ -471,6 +471,16 @@ def dropout(x, uniform, p):
     return y, mask
 
 
+def lstm_cell(gates, c):
+    """The LSTM cell's pointwise part (kernels/lstm.cu), as numpy.py's lstm_cell: [h', c']
+    stacked in one (2, ..., hidden) array."""
+    gates, c = _float32("lstm_cell", "gates", gates), _float32("lstm_cell", "c", c)
+    out = array_module(c).empty((2,) + c.shape, dtype=numpy.float32)
+    hidden = c.shape[-1]
+    _elementwise("lstm_cell_forward", c, c.size, gates, c, out, c.size // hidden if hidden else 0, hidden)
+    return out
+
+
 # ---- fused optimizer updates (kernels/sgd.cu, adam.cu, rmsprop.cu): one parameter, in place
 
 def _optimizer_arrays(function, param, grad):

@@ -117,6 +117,18 @@ def sigmoid(x):
     return positive * factor
 
 
+def lstm_cell(gates, c):
+    """The LSTM cell's pointwise part (ops/lstm.py): from gates (..., 4 * hidden) in torch's
+    order (i, f, g, o) and c (..., hidden), [h', c'] stacked in one (2, ..., hidden) array:
+    c' = sigmoid(f) c + sigmoid(i) tanh(g), h' = sigmoid(o) tanh(c') (kernels/lstm.cu on a GPU)."""
+    hidden = c.shape[-1]
+    out = xp.empty((2,) + c.shape, dtype=xp.result_type(gates, c))
+    out[1] = sigmoid(gates[..., hidden:2 * hidden]) * c + sigmoid(gates[..., :hidden]) * xp.tanh(
+        gates[..., 2 * hidden:3 * hidden])
+    out[0] = sigmoid(gates[..., 3 * hidden:]) * xp.tanh(out[1])
+    return out
+
+
 # ---- optimizer updates: one parameter and its state, in place (the rules of scratchgen/optim,
 # fused; see fused_optimizers.py) ----
 

@@ -7,6 +7,7 @@ take a `progress` argument: None (the current default, stderr), True, False or a
     image_sample_metrics(model.sample(10_000))          # {"fid_lenet", "classifier_score", "kl_to_uniform", ...,
                                                         #  "classifier_test_accuracy"}
     toy_sample_metrics(model.sample(2500), "8gaussians")  # {"modes_covered", "high_quality_fraction", ...}
+    text_sample_metrics(strings, held_out, train)       # {"js_1", ..., "js_4", "real_word_fraction", ...}
     thickness(images), slant(images)                    # stroke width (pixels) and lean (degrees) of each digit
     code_classification_errors(categories, labels)      # a learned discrete code as a classifier (InfoGAN's c1)
 """
@@ -17,4 +18,5 @@ from .evaluate import image_sample_metrics, toy_sample_metrics
 from .fid import feature_statistics, fid_from_features, frechet_distance
 from .morphology import ink_area_and_perimeter, slant, thickness
 from .scores import class_histogram, classifier_score, kl_to_uniform
+from .text import ngram_js, real_word_fraction, text_sample_metrics
 from .toy import mode_coverage, nearest_modes

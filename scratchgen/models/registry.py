@@ -12,6 +12,7 @@ MODELS = {
     "cdcgan": "scratchgen.models.cgan:CDCGAN",
     "wgan": "scratchgen.models.wgan:WGAN",
     "wgan-gp": "scratchgen.models.wgan:WGANGP",
+    "wgan-gp-lm": "scratchgen.models.wgan_gp_lm:WGANGPLanguageModel",
     "unrolled-gan": "scratchgen.models.unrolled_gan:UnrolledGAN",
     "infogan": "scratchgen.models.infogan:InfoGAN",
     "improved-gan": "scratchgen.models.improved_gan:ImprovedGAN",
@@ -19,6 +20,7 @@ MODELS = {
     "pixelcnn": "scratchgen.models.pixelcnn:PixelCNN",
     "cat-vae": "scratchgen.models.categorical_vae:CategoricalVAE",
     "bern-vae": "scratchgen.models.categorical_vae:BernoulliVAE",
+    "iaf-vae": "scratchgen.models.iaf_vae:IAFVAE",
 }
 
 

@@ -1,8 +1,9 @@
 """Layers and models as PyTorch spells them: Module, Parameter, Linear, convolutions,
-normalisation, pooling, embeddings, activations, containers, weight initialisation
-(`nn.init`), weight normalisation (`nn.utils.weight_norm`) and `nn.functional_call` (a module
-called with given parameter tensors, torch.func.functional_call); and the masked layers of the
-autoregressive models (MaskedLinear: MADE; MaskedConv2d: PixelCNN).
+normalisation, pooling, embeddings, recurrent layers (LSTMCell, LSTM), activations, containers,
+weight initialisation (`nn.init`), weight normalisation (`nn.utils.weight_norm`) and
+`nn.functional_call` (a module called with given parameter tensors,
+torch.func.functional_call); and the masked layers of the autoregressive models (MaskedLinear:
+MADE; MaskedConv2d: PixelCNN).
 
     from scratchgen import nn
     model = nn.Sequential(nn.Linear(784, 400), nn.ReLU(), nn.Linear(400, 10))
@@ -27,6 +28,7 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CosineSimilarity, CrossEntropyLos
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, SyncBatchNorm
 from .parameter import Parameter
 from .pixel_shuffle import PixelShuffle, PixelUnshuffle
+from .rnn import LSTM, LSTMCell
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
                       AvgPool2d, MaxPool1d, MaxPool2d, Upsample)
 from .parallel import DataParallel

@@ -8,6 +8,8 @@
     binarized-mnist         the 50,000 training images of the static binarization (Salakhutdinov &
                             Murray 2008; data/binarized_mnist.py), pixels 0.0 or 1.0 as published,
                             no labels; tested on its 10,000 test images
+    tinyshakespeare         the first 90% of Tiny Shakespeare (data/text.py) cut into 31,370 sequences of
+                            32 characters, each batch one-hot (N, 65, 32); the last 10% is held out
 
 A batch source gives one tuple of Tensors per `next()` and has `state_dict()` /
 `load_state_dict()`, so a checkpoint resumes the data stream exactly where it was.
@@ -16,6 +18,7 @@ Each stream of random numbers comes from SeedSequence([seed, stream]), one strea
 import numpy
 
 from .. import Generator, as_tensor, distributed
+from ..data import text
 from ..data import (DataLoader, DynamicBinarize, add_channel_dim, binarize, flatten_images, infinite_batches,
                     load_binarized_mnist, load_mnist, to_tanh_range, to_unit_range, toy_distribution)
 from ..data.toy import TOY_DISTRIBUTIONS
@@ -27,6 +30,8 @@ TOY_DATASET_SIZE = 100_000           # gan_toy.py's 25gaussians dataset
 MNIST_TRAIN_SIZE = 60_000
 BINARIZED_MNIST = "binarized-mnist"
 BINARIZED_MNIST_TRAIN_SIZE = 50_000
+TINYSHAKESPEARE = "tinyshakespeare"
+TEXT_DATASETS = (TINYSHAKESPEARE,)
 PIXELS = PIXEL_SCALINGS              # the choices of the `pixels` setting (models/settings.py)
 # the random streams of a run, each SeedSequence([seed, number]); 1 is the model's own noise (models/base.py)
 DATA_ORDER_STREAM, BINARIZATION_STREAM, TOY_STREAM = 2, 3, 4
@@ -51,6 +56,8 @@ def data_shape(dataset, image_layout):
     """The shape of one training example."""
     if dataset in TOY_DATASETS:
         return [2]
+    if dataset in TEXT_DATASETS:
+        return [text.VOCAB_SIZE, text.SEQ_LEN]  # one-hot characters as channels, positions along the sequence
     return [784] if image_layout == "flat" else [1, 28, 28]
 
 
@@ -64,6 +71,8 @@ def dataset_size(dataset):
         return None
     if dataset == BINARIZED_MNIST:
         return BINARIZED_MNIST_TRAIN_SIZE
+    if dataset in TEXT_DATASETS:
+        return text.TRAIN_SEQUENCES
     return TOY_DATASET_SIZE if dataset in TOY_DATASETS else MNIST_TRAIN_SIZE
 
 
@@ -116,6 +125,8 @@ def training_batches(config, image_layout, batches_per_step):
         arrays, transform = (points,), None
     elif dataset == BINARIZED_MNIST:
         arrays, transform = (binarized_mnist_layout("train", config["data_dir"], image_layout),), None
+    elif dataset in TEXT_DATASETS:
+        arrays, transform = (text_sequences("train", config["data_dir"]),), text.OneHot()  # one-hot per batch
     else:
         images, labels = load_mnist("train", data_dir=config["data_dir"])
         pixels, transform = mnist_pixels(images, config["pixels"], stream(seed, BINARIZATION_STREAM))
@@ -169,6 +180,19 @@ def binarized_mnist_layout(split, data_dir, image_layout):
     """A split of the static binarized MNIST as float32 0.0 / 1.0 in `image_layout`."""
     pixels = load_binarized_mnist(split, data_dir=data_dir).astype(numpy.float32)
     return pixels if image_layout == "flat" else pixels.reshape(len(pixels), 1, 28, 28)
+
+
+def text_sequences(split, data_dir):
+    """(N, 32) int64 character indices of Tiny Shakespeare's "train" or "held-out" part."""
+    train, held_out = text.split_text(text.load_tinyshakespeare(data_dir))
+    return text.sequences(text.encode(train if split == "train" else held_out))
+
+
+def text_split(data_dir):
+    """(the training text as one str, the held-out text as a list of 32-character strs cut as the
+    training sequences are)."""
+    train, held_out = text.split_text(text.load_tinyshakespeare(data_dir))
+    return train, text.decode(text.sequences(text.encode(held_out)))
 
 
 def test_set(config, image_layout):

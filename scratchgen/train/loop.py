@@ -155,6 +155,12 @@ class Trainer:
         return checkpoint.save_checkpoint(self.run, state, self.config["keep_checkpoints"], self.elapsed)
 
     def plot_samples(self):
+        if self.config["dataset"] in datasets.TEXT_DATASETS:  # text: one sample per line, no matplotlib needed
+            if getattr(self.run, "writer", True):
+                samples = self.model.sample(plots.GRID_SIZE, generator=datasets.stream(
+                    self.config["seed"], datasets.PLOT_NOISE_STREAM))
+                plots.save_text(samples, self.run.sample_path(self.step).with_suffix(".txt"))
+            return
         if not self.plotting:
             return
         is_points = self.config["dataset"] in datasets.TOY_DATASETS

@@ -6,6 +6,8 @@ import math
 
 import numpy
 
+from ..serialization import write_atomically
+
 GRID_SIZE = 64          # images in a sample grid (8 x 8)
 SCATTER_SIZE = 1000     # generated points in a scatter plot
 
@@ -32,6 +34,18 @@ def _pyplot():
     matplotlib.use("Agg")
     import matplotlib.pyplot
     return matplotlib.pyplot
+
+
+def text_lines(samples):
+    """Text samples (strs) one per line, each newline inside a sample shown as "|" (a character
+    Tiny Shakespeare does not use)."""
+    return "".join(sample.replace("\n", "|") + "\n" for sample in samples)
+
+
+def save_text(samples, path):
+    """Text samples (strs) into `path`, one per line (text_lines), atomically; needs no matplotlib."""
+    contents = text_lines(samples).encode()
+    write_atomically(path, lambda file: file.write(contents))
 
 
 def save_samples(samples, path, title, reference=None):

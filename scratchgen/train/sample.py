@@ -1,13 +1,15 @@
 """`scratchgen sample RUN_DIR`: draw from the model in a run's newest checkpoint and save the
-samples as a picture (.png: grid or scatter plot) or as an array (.npy)."""
+samples as a picture (.png: grid or scatter plot) or as an array (.npy); a language model's as
+text, one sample per line (.txt, or stdout with --out -)."""
 import pathlib
+import sys
 
 import numpy
 
 from ..models import model_class
 from . import plots
 from .config import MissingInput, UsageError, check_stored_config
-from .datasets import SAMPLE_STREAM, stream
+from .datasets import SAMPLE_STREAM, TEXT_DATASETS, stream
 from .run import RunFolder
 from .session import load_trained, reference_points
 
@@ -17,7 +19,12 @@ def sample_to_file(run_dir, n=None, label=None, out=None, seed=None, codes=None,
     model with codes (InfoGAN), `codes` {name: value} fixes some and `sweep` (name, low, high,
     count) draws the paper's Fig. 2: n rows (10), each column the swept code at one of `count`
     values from low to high (the array saved as (rows, columns, 1, 28, 28)). What can be checked
-    before the model is loaded is: the output file, matplotlib for a picture, the class, the codes."""
+    before the model is loaded is: the output file, matplotlib for a picture, the class, the codes.
+    A language model's samples are text: see text_sample_to_file."""
+    if is_text_run(run_dir):
+        if label is not None or codes or sweep is not None:
+            raise UsageError("--class, --code and --sweep are for image models; a language model's samples have none")
+        return text_sample_to_file(run_dir, n, out, seed)
     out = None if out is None else check_output(out)
     if (out is None or out.suffix == ".png") and not plots.available():
         raise UsageError(f"writing samples as a .png picture {plots.MISSING} (or write the array: --out FILE.npy)")
@@ -46,6 +53,38 @@ def sample_to_file(run_dir, n=None, label=None, out=None, seed=None, codes=None,
             plots.save_image_grid(samples.reshape(-1, *samples.shape[2:]), out, title, cols=samples.shape[1])
         else:
             plots.save_samples(samples, out, title, reference_points(config))
+    except OSError as error:
+        raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
+    return out
+
+
+def is_text_run(run_dir):
+    """Whether the run trains a language model (its samples are text)."""
+    config = check_stored_config(RunFolder.open(run_dir).read_config(), RunFolder(run_dir).config_path)
+    return config["dataset"] in TEXT_DATASETS
+
+
+def text_sample_to_file(run_dir, n=None, out=None, seed=None):
+    """A language model's n samples (64), one per line (the argmax character at each position; a
+    newline inside a sample shown as "|"), into `out` (a .txt file; default
+    RUN_DIR/samples/sample_step_XXXXXX.txt) and its path returned, or to stdout for out "-"
+    (then None is returned)."""
+    if out is not None and out != "-":
+        out = pathlib.Path(out)
+        if out.suffix != ".txt":
+            raise UsageError(f"--out must end in .txt for a language model's samples (or be - for stdout), got {out}")
+        check_folder(out)
+    run, config, model, step = load_trained(run_dir)
+    samples = model.sample(64 if n is None else n, generator=stream(config["seed"] if seed is None else seed,
+                                                                    SAMPLE_STREAM))
+    if out == "-":
+        sys.stdout.write(plots.text_lines(samples))
+        return None
+    if out is None:
+        run.samples.mkdir(exist_ok=True)
+        out = run.samples / f"sample_step_{step:06d}.txt"
+    try:
+        plots.save_text(samples, out)
     except OSError as error:
         raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
     return out
@@ -81,6 +120,11 @@ def check_output(out):
     out = pathlib.Path(out)
     if out.suffix not in (".png", ".npy"):
         raise UsageError(f"--out must end in .png (a picture) or .npy (the array), got {out}")
+    return check_folder(out)
+
+
+def check_folder(out):
+    """`out` (a Path) names a file in a folder that exists."""
     if out.is_dir():
         raise UsageError(f"--out {out} is a folder; name a file in it")
     if not out.parent.is_dir():

@@ -22,6 +22,7 @@ import contextlib
 import math
 import os
 import pathlib
+import time
 
 import numpy
 
@@ -67,7 +68,8 @@ def observer_for(config, model, start_step, run=None):
     except OSError as error:
         raise UsageError(f"cannot make the TensorBoard folder {config['tensorboard']}: {error.strerror or error}") \
             from None
-    writer = SummaryWriter(config["tensorboard"], purge_step=start_step + 1 if start_step else None, flush_secs=30)
+    writer = SummaryWriter(config["tensorboard"], purge_step=start_step + 1 if start_step else None, flush_secs=30,
+                           filename_suffix=unique_suffix())
     try:
         yield Observer(writer, config, model, start_step)
     finally:
@@ -108,6 +110,8 @@ class Observer:
         self.last_logged = (step, elapsed)
 
     def write_samples(self, step, reference=None):
+        if self.config["dataset"] in datasets.TEXT_DATASETS:
+            return  # text samples go to RUN_DIR/samples/step_XXXXXX.txt only
         is_points = self.config["dataset"] in datasets.TOY_DATASETS
         n = plots.SCATTER_SIZE if is_points else plots.GRID_SIZE
         samples = self.model.sample(n, generator=datasets.stream(self.config["seed"], datasets.PLOT_NOISE_STREAM))
@@ -142,11 +146,18 @@ def scatter_figure(points, reference=None):
     return figure
 
 
+def unique_suffix():
+    """The end of an event file's name: tensorboardX names a file by the second it opened it and
+    the host, so a resumed run (or an eval) that starts within the same second would write into
+    the file of the session before it; the process and the nanosecond tell them apart."""
+    return f".{os.getpid()}.{time.time_ns()}"
+
+
 def write_scalars(folder, step, values, prefix="eval"):
     """Add the numbers of `values` ({name: value}; other entries are left out) at `step` to the
     event files in `folder`, as PREFIX/NAME (e.g. the metrics of `scratchgen eval`)."""
     from tensorboardX import SummaryWriter
-    with contextlib.closing(SummaryWriter(str(folder))) as writer:
+    with contextlib.closing(SummaryWriter(str(folder), filename_suffix=unique_suffix())) as writer:
         for name, value in values.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
                 writer.add_scalar(f"{prefix}/{name}", value, step)
