@@ -7,8 +7,8 @@ from ..autograd import mode
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import check_tensor, normalize_dim
+from .rearrange import Flip
 from .reduction import _keep, cast
-from .shape import getitem
 
 
 def _int64(input):
@@ -19,8 +19,8 @@ def _int64(input):
 
 
 def _flip(t, dim):
-    """t reversed along dim (a view, through getitem: its gradient flips back)."""
-    return getitem(t, (slice(None),) * dim + (slice(None, None, -1),))
+    """t reversed along dim (rearrange.py's Flip: its gradient flips back)."""
+    return Flip.apply(t, dims=(dim,))
 
 
 def _reverse_cumsum(t, dim):
