@@ -154,6 +154,10 @@ def build_parser():
     length = train.add_mutually_exclusive_group()
     length.add_argument("--steps", type=positive_int, help="total training steps of the run (default: the model's)")
     length.add_argument("--epochs", type=positive_float, help="total passes over the training set instead")
+    train.add_argument("--env", dest="dataset", help="the Gymnasium task of an agent (trpo, gail, bc, vime): "
+                       "CartPole-v1, Acrobot-v1, MountainCar-v0, Pendulum-v1 or MountainCarSparse (--dataset's twin)")
+    train.add_argument("--expert", metavar="RUN_DIR", help="gail, bc: the trpo run whose policy gives the demonstrations")
+    train.add_argument("--trajectories", type=positive_int, help="gail, bc: expert episodes in the demonstrations")
     train.add_argument("--batch-size", type=positive_int, help="examples per step (per critic step for GANs)")
     train.add_argument("--lr", type=positive_float, help="learning rate (default: the paper's)")
     train.add_argument("--device", choices=("cpu", "cuda"), help="where to train (default: cpu)")
@@ -173,7 +177,8 @@ def build_parser():
 
     sample = commands.add_parser("sample", help="draw samples from a run's model into a picture")
     sample.add_argument("run_dir", metavar="RUN_DIR")
-    sample.add_argument("--n", type=positive_int, help="how many samples (default 64); with --sweep, rows (default 10)")
+    sample.add_argument("--n", type=positive_int, help="how many samples (default 64); with --sweep, rows (default 10); "
+                        "an agent's run: the episode's most steps")
     sample.add_argument("--class", dest="label", type=non_negative_int, help="the class, for a conditional model")
     sample.add_argument("--code", dest="codes", metavar="NAME=VALUE", type=code_value, action="append", default=[],
                         help="InfoGAN: fix a code in every sample: c1 (a category 0-9), c2 or c3 (a number)")
@@ -183,7 +188,7 @@ def build_parser():
     sample.add_argument("--out", help="a .png or .npy file in a folder that exists (default: "
                         "RUN_DIR/samples/sample_step_XXXXXX.png); .npy needs no matplotlib; a language "
                         "model's samples: a .txt file (default RUN_DIR/samples/sample_step_XXXXXX.txt) or - for "
-                        "stdout")
+                        "stdout; an agent's episode: a .gif (default RUN_DIR/samples/episode_step_XXXXXX.gif)")
     sample.add_argument("--seed", type=non_negative_int, help="noise seed (default: the run's)")
 
     evaluate = commands.add_parser("eval", help="measure a run's model; writes RUN_DIR/eval.json")
@@ -269,7 +274,8 @@ def train_overrides(args):
     texts = {given.key: given.text for given in args.settings}
     for key, flag, value in (("steps", "--steps", args.steps), ("steps", "--epochs", args.epochs),
                              ("batch_size", "--batch-size", args.batch_size), ("lr", "--lr", args.lr),
-                             ("tensorboard", "--tensorboard", args.tensorboard)):
+                             ("tensorboard", "--tensorboard", args.tensorboard), ("expert", "--expert", args.expert),
+                             ("trajectories", "--trajectories", args.trajectories)):
         if value is None:
             continue
         if key in overrides:
@@ -291,6 +297,7 @@ def run_train(args):
                                             ("--batch-size", args.batch_size), ("--lr", args.lr),
                                             ("--device", args.device), ("--seed", args.seed),
                                             ("--out", args.out), ("--tensorboard", args.tensorboard),
+                                            ("--expert", args.expert), ("--trajectories", args.trajectories),
                                             ("--set", args.settings or None)) if value is not None]
         if changed:
             raise CommandLineError(f"scratchgen train: error: --resume continues a run with its own settings; "

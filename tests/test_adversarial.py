@@ -49,8 +49,8 @@ def step_both(cls, **overrides):
 
 # ---- one loop, networks said by the models ------------------------------------------------------
 def test_every_gan_like_model_trains_through_the_one_loop():
-    assert sorted(GAN_LIKE) == ["cdcgan", "cgan", "dcgan", "dcgan-upsample", "gan", "improved-gan", "infogan",
-                                "unrolled-gan", "wgan", "wgan-gp", "wgan-gp-lm"]
+    assert sorted(GAN_LIKE) == ["cdcgan", "cgan", "dcgan", "dcgan-upsample", "ddgm", "gan", "improved-gan",
+                                "infogan", "unrolled-gan", "wgan", "wgan-gp", "wgan-gp-lm"]
     for name in GAN_LIKE:
         cls = model_class(name)
         above_the_loop = cls.__mro__[:cls.__mro__.index(AdversarialModel)]
@@ -194,4 +194,4 @@ def test_dcgan_family_reuses_the_critics_fake_and_the_mlp_gans_draw_fresh_noise(
     assert reusing == {"dcgan", "dcgan-upsample", "cdcgan", "cgan"}
     assert {name: model_class(name).critic_steps_setting for name in GAN_LIKE if name not in reusing} == \
         {"gan": "k", "wgan": "n_critic", "wgan-gp": "n_critic", "wgan-gp-lm": "n_critic", "unrolled-gan": None,
-         "infogan": None, "improved-gan": None}
+         "infogan": None, "improved-gan": None, "ddgm": None}

@@ -75,7 +75,8 @@ TINY_GANS = {"gan": dict(hidden=[16], z_dim=4), "wgan": dict(hidden=[16], z_dim=
              "dcgan-upsample": dict(width=4, z_dim=4), "cdcgan": dict(width=4, z_dim=4), "cgan": dict(z_dim=4),
              "unrolled-gan": dict(hidden_g=[16], hidden_d=[16], z_dim=4, unroll=2),
              "infogan": dict(width=4, z_dim=4), "improved-gan": dict(z_dim=4, labels=10, average_rate=0.5),
-             "wgan-gp-lm": dict(dim=4, z_dim=4, n_critic=2)}  # on Tiny Shakespeare
+             "wgan-gp-lm": dict(dim=4, z_dim=4, n_critic=2),  # on Tiny Shakespeare
+             "ddgm": dict(width=4, z_dim=4, experts=8)}
 
 
 def test_the_resume_test_covers_every_gan_like_model():

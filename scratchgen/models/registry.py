@@ -21,6 +21,11 @@ MODELS = {
     "cat-vae": "scratchgen.models.categorical_vae:CategoricalVAE",
     "bern-vae": "scratchgen.models.categorical_vae:BernoulliVAE",
     "iaf-vae": "scratchgen.models.iaf_vae:IAFVAE",
+    "trpo": "scratchgen.models.trpo:TRPO",
+    "gail": "scratchgen.models.gail:GAIL",
+    "bc": "scratchgen.models.behavioural_cloning:BehaviouralCloning",
+    "vime": "scratchgen.models.vime:VIME",
+    "ddgm": "scratchgen.models.ddgm:DDGM",
 }
 
 

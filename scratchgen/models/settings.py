@@ -15,6 +15,7 @@ The upper bounds of sizes (at_most) are sanity bounds that catch a mistyped valu
 """
 import math
 import numbers
+import os
 
 PIXEL_SCALINGS = ("tanh", "unit", "fixed-binary", "dynamic-binary")  # how train/datasets.py scales MNIST
 MAX_UNITS = 2 ** 16          # hidden layer widths, latent dimensions
@@ -129,6 +130,25 @@ class Setting:
                 or (self.at_most is not None and value > self.at_most)):
             return None, ""
         return value, None
+
+
+class FolderSetting(Setting):
+    """A setting that names a folder (a path as text, or a path-like) or is null (off). Setting's
+    `choices` holds one example folder (what `scratchgen list` does not show, and what the CLI's
+    fuzz test draws as a valid value)."""
+
+    def __init__(self, help, example):
+        super().__init__(str, help, choices=(example,), optional=True)
+
+    def _describe(self, plural):
+        return "folder paths" if plural else "a folder path"
+
+    def _checked(self, value):
+        if isinstance(value, os.PathLike):
+            value = os.fspath(value)
+        if value is None or (isinstance(value, str) and value.strip() and "\0" not in value):
+            return value, None
+        return None, ""
 
 
 def shown(value, limit=60):

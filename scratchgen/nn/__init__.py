@@ -11,6 +11,7 @@ MADE; MaskedConv2d: PixelCNN).
 from . import functional, init, parallel, utils
 from .activation import (CELU, ELU, GELU, GLU, SELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, PReLU,
                          ReLU, ReLU6, SiLU, Sigmoid, Softmax, Softplus, Softsign, Tanh)
+from .bayesian import BayesianLinear, gaussian_kl_divergence
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout

@@ -8,33 +8,16 @@ new run's settings (resolve_config) and a run folder's config.json (check_stored
 starts with a setting outside its declared range. A problem with what the user gave raises
 UsageError (a ValueError), which the CLI reports in one line with exit status 2.
 """
+import importlib.util
 import math
 import os
 
 from .. import __version__
 from ..models import Setting, model_class
-from ..models.settings import MAX_STEPS, shown
+from ..models.settings import MAX_STEPS, FolderSetting, shown
+from ..data import environments
 from . import datasets
 
-
-
-class FolderSetting(Setting):
-    """A setting that names a folder (a path as text, or a path-like) or is null (off). Setting's
-    `choices` holds one example folder (what `scratchgen list` does not show, and what the CLI's
-    fuzz test draws as a valid value)."""
-
-    def __init__(self, help, example):
-        super().__init__(str, help, choices=(example,), optional=True)
-
-    def _describe(self, plural):
-        return "folder paths" if plural else "a folder path"
-
-    def _checked(self, value):
-        if isinstance(value, os.PathLike):
-            value = os.fspath(value)
-        if value is None or (isinstance(value, str) and value.strip() and "\0" not in value):
-            return value, None
-        return None, ""
 
 
 # how often the loop logs a metrics line, plots samples and writes a checkpoint (None: 10 times a run);
@@ -89,6 +72,7 @@ def resolve_config(model_cls, dataset=None, overrides=None, seed=0, device="cpu"
     if dataset not in model_cls.datasets:
         raise UsageError(f"model {model_cls.name} does not train on dataset {shown(dataset)}; its datasets: "
                          f"{', '.join(model_cls.datasets)}")
+    check_gymnasium(dataset)
     settings = default_settings(model_cls, dataset)
     for key, value in (overrides or {}).items():
         if key in NOT_SETTINGS:
@@ -102,6 +86,12 @@ def resolve_config(model_cls, dataset=None, overrides=None, seed=0, device="cpu"
             "data_dir": path_text(data_dir), **check_settings(model_cls, dataset, settings),
             "data_shape": datasets.data_shape(dataset, model_cls.image_layout),
             "num_classes": datasets.num_classes(dataset), "scratchgen_version": __version__}
+
+
+def check_gymnasium(dataset):
+    """A task of Gymnasium's needs Gymnasium installed: UsageError where it is not."""
+    if dataset in datasets.ENVIRONMENT_DATASETS and importlib.util.find_spec("gymnasium") is None:
+        raise UsageError(f"dataset {dataset} {environments.MISSING}")
 
 
 def default_settings(model_cls, dataset):
@@ -193,6 +183,7 @@ def _checked_stored_config(config):
     dataset = config["dataset"]
     if dataset not in model_cls.datasets:
         raise UsageError(f"model {model_cls.name} does not train on dataset {shown(dataset)}")
+    check_gymnasium(dataset)
     keys = default_settings(model_cls, dataset)  # the settings of this model on this dataset
     config = {**{key: LOOP_DEFAULTS[key] for key in LOOP_SETTINGS if key not in config}, **config}  # newer settings
     for key in keys:

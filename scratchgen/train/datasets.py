@@ -8,6 +8,8 @@
     binarized-mnist         the 50,000 training images of the static binarization (Salakhutdinov &
                             Murray 2008; data/binarized_mnist.py), pixels 0.0 or 1.0 as published,
                             no labels; tested on its 10,000 test images
+    CartPole-v1, ...        a Gymnasium task (data/environments.py): the batch source is an
+                            EpisodeStream, and each step the agent runs its policy on it
     tinyshakespeare         the first 90% of Tiny Shakespeare (data/text.py) cut into 31,370 sequences of
                             32 characters, each batch one-hot (N, 65, 32); the last 10% is held out
 
@@ -18,7 +20,7 @@ Each stream of random numbers comes from SeedSequence([seed, stream]), one strea
 import numpy
 
 from .. import Generator, as_tensor, distributed
-from ..data import text
+from ..data import environments, text
 from ..data import (DataLoader, DynamicBinarize, add_channel_dim, binarize, flatten_images, infinite_batches,
                     load_binarized_mnist, load_mnist, to_tanh_range, to_unit_range, toy_distribution)
 from ..data.toy import TOY_DISTRIBUTIONS
@@ -32,6 +34,7 @@ BINARIZED_MNIST = "binarized-mnist"
 BINARIZED_MNIST_TRAIN_SIZE = 50_000
 TINYSHAKESPEARE = "tinyshakespeare"
 TEXT_DATASETS = (TINYSHAKESPEARE,)
+ENVIRONMENT_DATASETS = environments.ENVIRONMENTS
 PIXELS = PIXEL_SCALINGS              # the choices of the `pixels` setting (models/settings.py)
 # the random streams of a run, each SeedSequence([seed, number]); 1 is the model's own noise (models/base.py)
 DATA_ORDER_STREAM, BINARIZATION_STREAM, TOY_STREAM = 2, 3, 4
@@ -39,6 +42,8 @@ PLOT_NOISE_STREAM = 5   # the same noise for every sample plot, so the plots sho
 REFERENCE_STREAM = 6    # the real points drawn with each scatter plot
 EVAL_STREAM = 7
 SAMPLE_STREAM = 8
+EPISODE_STREAM = 12     # the reset seeds of a task's training episodes (9 to 11: models)
+DEMONSTRATION_STREAM = 13  # an imitation run's expert episodes
 TEST_BINARIZATION_SEED = 0           # the test set is binarised once, the same for every run
 
 
@@ -58,7 +63,14 @@ def data_shape(dataset, image_layout):
         return [2]
     if dataset in TEXT_DATASETS:
         return [text.VOCAB_SIZE, text.SEQ_LEN]  # one-hot characters as channels, positions along the sequence
+    if dataset in ENVIRONMENT_DATASETS:
+        return [task(dataset).observation_size]
     return [784] if image_layout == "flat" else [1, 28, 28]
+
+
+def task(dataset):
+    """The data.environments.Task of a Gymnasium dataset."""
+    return environments.describe(dataset)
 
 
 def num_classes(dataset):
@@ -67,7 +79,7 @@ def num_classes(dataset):
 
 def dataset_size(dataset):
     """Examples in the training set; None where every batch is fresh points (no finite set)."""
-    if dataset in FRESH_TOYS:
+    if dataset in FRESH_TOYS or dataset in ENVIRONMENT_DATASETS:
         return None
     if dataset == BINARIZED_MNIST:
         return BINARIZED_MNIST_TRAIN_SIZE
@@ -117,6 +129,8 @@ def training_batches(config, image_layout, batches_per_step):
     (a model that makes several critic updates per step splits them)."""
     dataset, seed, device = config["dataset"], config["seed"], config["device"]
     batch_size = config["batch_size"] * batches_per_step
+    if dataset in ENVIRONMENT_DATASETS:
+        return environments.EpisodeStream(dataset, stream(seed, EPISODE_STREAM))
     if dataset in FRESH_TOYS:
         return rank_shard(FreshToyBatches(toy_distribution(dataset), batch_size, stream(seed, TOY_STREAM), device),
                           batches_per_step)

@@ -4,6 +4,7 @@ RUN_DIR/eval.json.
     likelihood models         the VAE's test ELBO and importance-weighted NLL (IWAE bound, k samples);
                               the exact test NLL of an autoregressive model (MADE)
     toy mixtures              modes covered and the high-quality fraction (VEEGAN protocol)
+    agents (Gymnasium tasks)  the mean and spread of the policy's return over 50 episodes
     language models           JS between the 1- to 4-gram statistics of samples and held-out text (in bits),
                               the fraction of sampled words that are words of the corpus
     MNIST samplers            FID on LeNet features, classifier score, class histogram, KL to uniform,
@@ -35,6 +36,8 @@ def evaluate(run_dir, data_dir=None, k=5000, n_test=None, n_samples=None, progre
                 images, labels = images[:n_test], None if labels is None else labels[:n_test]
             given = {"labels": labels} if getattr(model, "test_uses_labels", False) else {}  # classifiers' digits
             results = model.test_metrics(as_tensor(images, device=config["device"]), k, generator, **given)
+        elif config["dataset"] in datasets.ENVIRONMENT_DATASETS:
+            results = model.episode_metrics(generator)
         elif config["dataset"] in datasets.TEXT_DATASETS:
             results = text_metrics(model, n_samples or TEXT_SAMPLES, generator, config["data_dir"])
         elif config["dataset"] in datasets.TOY_DATASETS:

@@ -155,6 +155,8 @@ class Trainer:
         return checkpoint.save_checkpoint(self.run, state, self.config["keep_checkpoints"], self.elapsed)
 
     def plot_samples(self):
+        if self.config["dataset"] in datasets.ENVIRONMENT_DATASETS:  # an agent's samples are episodes: `scratchgen sample`
+            return
         if self.config["dataset"] in datasets.TEXT_DATASETS:  # text: one sample per line, no matplotlib needed
             if getattr(self.run, "writer", True):
                 samples = self.model.sample(plots.GRID_SIZE, generator=datasets.stream(

@@ -1,6 +1,7 @@
 """`scratchgen sample RUN_DIR`: draw from the model in a run's newest checkpoint and save the
 samples as a picture (.png: grid or scatter plot) or as an array (.npy); a language model's as
-text, one sample per line (.txt, or stdout with --out -)."""
+text, one sample per line (.txt, or stdout with --out -); an agent's as an animated GIF of one
+episode of its policy (.gif)."""
 import pathlib
 import sys
 
@@ -9,7 +10,8 @@ import numpy
 from ..models import model_class
 from . import plots
 from .config import MissingInput, UsageError, check_stored_config
-from .datasets import SAMPLE_STREAM, TEXT_DATASETS, stream
+from ..data.environments import render_episode
+from .datasets import ENVIRONMENT_DATASETS, SAMPLE_STREAM, TEXT_DATASETS, stream
 from .run import RunFolder
 from .session import load_trained, reference_points
 
@@ -21,6 +23,10 @@ def sample_to_file(run_dir, n=None, label=None, out=None, seed=None, codes=None,
     values from low to high (the array saved as (rows, columns, 1, 28, 28)). What can be checked
     before the model is loaded is: the output file, matplotlib for a picture, the class, the codes.
     A language model's samples are text: see text_sample_to_file."""
+    if is_agent_run(run_dir):
+        if label is not None or codes or sweep is not None:
+            raise UsageError("--class, --code and --sweep are for image models; an agent's sample is an episode")
+        return episode_to_gif(run_dir, n, out, seed)
     if is_text_run(run_dir):
         if label is not None or codes or sweep is not None:
             raise UsageError("--class, --code and --sweep are for image models; a language model's samples have none")
@@ -58,10 +64,49 @@ def sample_to_file(run_dir, n=None, label=None, out=None, seed=None, codes=None,
     return out
 
 
+def stored_config(run_dir):
+    return check_stored_config(RunFolder.open(run_dir).read_config(), RunFolder(run_dir).config_path)
+
+
 def is_text_run(run_dir):
     """Whether the run trains a language model (its samples are text)."""
-    config = check_stored_config(RunFolder.open(run_dir).read_config(), RunFolder(run_dir).config_path)
-    return config["dataset"] in TEXT_DATASETS
+    return stored_config(run_dir)["dataset"] in TEXT_DATASETS
+
+
+def is_agent_run(run_dir):
+    """Whether the run trains an agent on a Gymnasium task (its samples are episodes)."""
+    return stored_config(run_dir)["dataset"] in ENVIRONMENT_DATASETS
+
+
+def episode_to_gif(run_dir, max_steps=None, out=None, seed=None):
+    """One episode of the run's policy (its actions drawn from it; at most `max_steps` steps) as an
+    animated GIF at half Gymnasium's frame size, 25 frames a second, into `out` (default
+    RUN_DIR/samples/episode_step_XXXXXX.gif); returns the path."""
+    from PIL import Image
+    if out is not None:
+        out = pathlib.Path(out)
+        if out.suffix != ".gif":
+            raise UsageError(f"--out must end in .gif for an agent's episode, got {out}")
+        check_folder(out)
+    run, config, model, step = load_trained(run_dir)
+    generator = stream(config["seed"] if seed is None else seed, SAMPLE_STREAM)
+    frames, total = render_episode(config["dataset"], model.act_with(generator), seed=reset_seed(generator),
+                                   max_steps=max_steps)
+    if out is None:
+        run.samples.mkdir(exist_ok=True)
+        out = run.samples / f"episode_step_{step:06d}.gif"
+    images = [Image.fromarray(frame).reduce(2) for frame in frames]
+    try:
+        images[0].save(out, save_all=True, append_images=images[1:], duration=40, loop=0)
+    except OSError as error:
+        raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
+    sys.stderr.write(f"scratchgen: an episode of {len(frames) - 1} steps, total reward {total:g}\n")
+    return out
+
+
+def reset_seed(generator):
+    """The reset seed of the episode, drawn from the sample stream."""
+    return int(generator.integers(0, 2 ** 31 - 1, (), numpy.int64, "cpu"))
 
 
 def text_sample_to_file(run_dir, n=None, out=None, seed=None):

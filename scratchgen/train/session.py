@@ -9,6 +9,10 @@ import sys
 
 from .. import distributed, manual_seed, nn, set_num_threads, zeros
 from ..data import toy_distribution
+from ..data.environments import EpisodeStream
+from ..models.imitation import subsample
+from ..models.policies import act
+from ..models.settings import MAX_STEPS
 from ..models import model_class
 from . import checkpoint, config as settings, datasets, tensorboard
 from .config import MissingInput, UsageError
@@ -55,9 +59,27 @@ def build(config):
     model_cls = model_class(config["model"])
     manual_seed(config["seed"])
     model = model_cls(config)
+    if getattr(model_cls, "imitates", False):  # GAIL, behavioural cloning: the expert's demonstrations
+        model.imitate(demonstrations(config))
     batches = datasets.training_batches(config, model_cls.image_layout, model.batches_per_step)
     data_parallel(model)
     return model, batches
+
+
+def demonstrations(config):
+    """The expert's demonstrations of an imitation run (models/imitation.py): `trajectories`
+    episodes of the policy in the run folder config["expert"] (its newest checkpoint), its actions
+    drawn with a stream of the imitation run's seed, subsampled every `subsample` steps."""
+    _, expert_config, expert, _ = load_trained(config["expert"])
+    if not hasattr(expert, "policy") or expert_config["dataset"] != config["dataset"]:
+        raise UsageError(f"--expert {config['expert']} holds a {expert_config['model']} run on "
+                         f"{expert_config['dataset']}; {config['model']} on {config['dataset']} needs an agent's run (trpo, vime) "
+                         f"on {config['dataset']}")
+    generator = datasets.stream(config["seed"], datasets.DEMONSTRATION_STREAM)
+    stream = EpisodeStream(config["dataset"], generator)
+    episodes = stream.episodes(lambda o: act(expert.policy, o, generator), min_steps=MAX_STEPS,
+                               max_episodes=config["trajectories"])
+    return subsample(episodes, config["subsample"], generator)
 
 
 # ---- data-parallel hooks (scratchgen.distributed): each one does nothing in one process ---------------
