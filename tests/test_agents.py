@@ -214,12 +214,18 @@ def test_an_imitation_run_needs_an_expert_of_the_same_task(expert, tmp_path):
         start("gail", dict(hidden=[16, 16], expert=str(expert.path)), tmp_path / "b", steps=1, dataset="Acrobot-v1")
 
 
-@pytest.mark.parametrize("name", ["trpo", "gail"])
+RESUMED = {"trpo": dict(SMALL, batch_size=300), "gail": dict(SMALL, batch_size=300), "bc": dict(hidden=[16], log_every=1),
+           "vime": dict(SMALL, batch_size=300, min_pool=100, dynamics_updates=5, kl_samples=2)}
+
+
+@pytest.mark.parametrize("name", RESUMED)
 def test_an_agent_resumed_at_step_2_matches_4_straight_steps(expert, name, tmp_path):
+    """vime: also its replay pool and KL normaliser, which live outside the networks."""
     from test_train_resume import assert_same_state, flat_state, logged_losses
-    overrides = dict(SMALL, batch_size=300, **({"expert": str(expert.path)} if name == "gail" else {}))
-    straight, _ = start(name, overrides, tmp_path / "straight", steps=4)
-    start(name, overrides, tmp_path / "resumed", steps=2)
+    overrides = dict(RESUMED[name], **({"expert": str(expert.path)} if name in ("gail", "bc") else {}))
+    dataset = "MountainCarSparse" if name == "vime" else "CartPole-v1"
+    straight, _ = start(name, overrides, tmp_path / "straight", steps=4, dataset=dataset)
+    start(name, overrides, tmp_path / "resumed", steps=2, dataset=dataset)
     resumed, outcome = train.resume(tmp_path / "resumed", steps=4, stream=io.StringIO())
     assert outcome == "finished"
     assert_same_state(flat_state(straight.path), flat_state(resumed.path))
