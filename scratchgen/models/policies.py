@@ -60,18 +60,13 @@ class Normalised(nn.Module):
         return self.net(self.observation_norm(observations))
 
 
-class CategoricalPolicy(nn.Module):
+class CategoricalPolicy(Normalised):
     """pi(a | s) = softmax(f(s))_a."""
     discrete = True
 
     def __init__(self, observation_size, choices, hidden=(64, 64)):
-        super().__init__()
+        super().__init__(observation_size, mlp([observation_size, *hidden, choices], nn.Tanh))
         self.choices = choices
-        self.observation_norm = ObservationNorm(observation_size)
-        self.net = mlp([observation_size, *hidden, choices], nn.Tanh)
-
-    def forward(self, observations):
-        return self.net(self.observation_norm(observations))
 
     def log_prob(self, parameters, actions):
         """log pi(a | s) per row; `actions` the chosen indices (N,) as integers."""
@@ -104,19 +99,17 @@ class CategoricalPolicy(nn.Module):
         return numpy.eye(self.choices, dtype=numpy.float32)[numpy.asarray(actions, numpy.int64).reshape(-1)]
 
 
-class GaussianPolicy(nn.Module):
+class GaussianPolicy(Normalised):
     """pi(a | s) = N(a; f(s), diag(exp(log_std))^2)."""
     discrete = False
 
     def __init__(self, observation_size, action_size, hidden=(64, 64), initial_log_std=0.0):
-        super().__init__()
+        super().__init__(observation_size, mlp([observation_size, *hidden, action_size], nn.Tanh))
         self.action_size = action_size
-        self.observation_norm = ObservationNorm(observation_size)
-        self.net = mlp([observation_size, *hidden, action_size], nn.Tanh)
         self.log_std = nn.Parameter(zeros(1, action_size) + initial_log_std)
 
     def forward(self, observations):
-        mean = self.net(self.observation_norm(observations))
+        mean = super().forward(observations)
         return cat([mean, self.log_std.expand(len(mean), self.action_size)], dim=1)
 
     def split(self, parameters):
