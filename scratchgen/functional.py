@@ -5,8 +5,9 @@
 
 Each name is defined next to its gradient in scratchgen/ops/ (arithmetic, products, unary,
 special, activation, reduction, scan, shape, rearrange, indexing, linalg, similarity, loss,
-loss_classification, dropout, gumbel, conv, normalization, pooling, embedding, lstm), except expand and sum_to,
-which the engine itself needs (scratchgen/autograd/broadcast.py); this module only gathers them.
+loss_classification, dropout, gumbel, conv, normalization, pooling, embedding, lstm, skew), except expand
+and sum_to, which the engine itself needs (scratchgen/autograd/broadcast.py); this module only gathers
+them.
 """
 from .autograd.broadcast import expand, sum_to
 from .ops.arithmetic import add, div, linear, logaddexp, matmul, mul, neg, pow, sub
@@ -21,6 +22,7 @@ from .ops.loss import gaussian_nll_loss, huber_loss, l1_loss, mse_loss, smooth_l
 from .ops.loss_classification import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                                       kl_div, nll_loss)
 from .ops.similarity import cosine_similarity, normalize
+from .ops.skew import skew, unskew
 from .ops.normalization import batch_norm, group_norm, instance_norm, layer_norm
 from .ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d,
                           avg_pool1d, avg_pool2d, interpolate, max_pool1d, max_pool2d, upsample)

@@ -110,9 +110,11 @@ DISCRETE_VAES = {"cat-vae": dict(hidden=[16], latents=3, categories=4, estimator
                  "bern-vae": dict(latents=8, estimator="st-gumbel-softmax", anneal_every=2, anneal_rate=0.1)}
 
 
-# and the autoregressive models: MADE (models/made.py), which draws one of its mask sets at every step, and PixelCNN
+# and the autoregressive models: MADE (models/made.py), which draws one of its mask sets at every step, PixelCNN
+# and the PixelRNNs (models/pixelrnn.py)
 BINARIZED_MNIST_MODELS = {**DISCRETE_VAES, "made": dict(hidden=[16], num_masks=4),
-                          "pixelcnn": dict(h=2, residual_blocks=1)}
+                          "pixelcnn": dict(h=2, residual_blocks=1), "row-lstm": dict(h=2, layers=1),
+                          "diagonal-bilstm": dict(h=2, layers=1)}
 
 
 @pytest.mark.parametrize("name", BINARIZED_MNIST_MODELS)

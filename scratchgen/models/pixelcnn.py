@@ -13,6 +13,8 @@ The paper does not give the MNIST network's depth and width in the sources read:
 residual blocks are this library's choice (the Diagonal BiLSTM's MNIST size: 7 layers, h = 16).
 Sampling draws the 784 pixels one at a time: 784 network evaluations.
 """
+import abc
+
 from .. import functional as F
 from .. import nn, optim
 from .. import as_tensor, no_grad, zeros
@@ -34,29 +36,34 @@ class ResidualBlock(nn.Module):
         return x + self.layers(x)
 
 
-def pixelcnn_network(h, residual_blocks):
-    """(N, 1, H, W) binary images -> (N, 1, H, W) logits, each from the pixels before it."""
-    return nn.Sequential(nn.MaskedConv2d(1, 2 * h, 7, padding=3, mask_type="A"),
-                         *[ResidualBlock(h) for _ in range(residual_blocks)],
+def pixel_network(h, layers):
+    """(N, 1, H, W) binary images -> (N, 1, H, W) logits, each from the pixels before it: the 7x7
+    mask-A convolution 1 -> 2h, `layers` (each 2h -> 2h channels, output (i, j) from inputs at or
+    before (i, j)), then ReLU, 1x1, ReLU, 1x1 -> 1. PixelCNN's and the PixelRNNs' (pixelrnn.py)."""
+    return nn.Sequential(nn.MaskedConv2d(1, 2 * h, 7, padding=3, mask_type="A"), *layers,
                          nn.ReLU(), nn.Conv2d(2 * h, 2 * h, 1), nn.ReLU(), nn.Conv2d(2 * h, 1, 1))
 
 
-class PixelCNN(GenerativeModel):
-    name = "pixelcnn"
-    paper = "van den Oord, Kalchbrenner & Kavukcuoglu 2016, Pixel Recurrent Neural Networks (PixelCNN)"
+def pixelcnn_network(h, residual_blocks):
+    """(N, 1, H, W) binary images -> (N, 1, H, W) logits, each from the pixels before it."""
+    return pixel_network(h, [ResidualBlock(h) for _ in range(residual_blocks)])
+
+
+class PixelModel(GenerativeModel):
+    """What PixelCNN and the PixelRNNs (pixelrnn.py) share: a `network` from binary images to one
+    Bernoulli logit per pixel, autoregressive in raster order; exact log-likelihood, its training
+    with RMSProp, sampling pixel by pixel, and the exact test NLL. A subclass gives `make_network(config)`."""
     datasets = ("binarized-mnist",)
     image_layout = "chw"
-    defaults = dict(h=16, residual_blocks=7, batch_size=16, lr=1e-3, steps=20000)
-    settings = declare(
-        "batch_size", "lr", "steps",
-        h=Setting(int, "h: the residual blocks' inner channels (2h between blocks)", at_least=1, at_most=MAX_WIDTH),
-        residual_blocks=Setting(int, "residual blocks of mask-B 3x3 convolutions (Figure 5)", at_least=0,
-                                at_most=4 * MAX_LAYERS))
 
     def __init__(self, config):
         super().__init__(config)
-        self.network = pixelcnn_network(config["h"], config["residual_blocks"]).to(self.device)
+        self.network = self.make_network(config).to(self.device)
         self.optimizer = optim.RMSprop(self.network.parameters(), lr=config["lr"])
+
+    @abc.abstractmethod
+    def make_network(self, config):
+        """(N, 1, H, W) images -> (N, 1, H, W) logits, an nn.Sequential whose first layer has the weight."""
 
     def log_prob(self, x):
         """log p(x) of each image of x (N, 1, H, W)."""
@@ -71,13 +78,14 @@ class PixelCNN(GenerativeModel):
         return {"loss": loss.item()}
 
     def generate(self, n, generator):
-        """x_ij ~ Bernoulli(sigmoid(logit_ij(x_<ij))), pixel by pixel in raster order."""
+        """x_ij ~ Bernoulli(sigmoid(logit_ij(x_<ij))), pixel by pixel in raster order. No layer looks
+        at the rows below its output, so row i's logits come from the rows 0..i alone."""
         _, height, width = self.data_shape
         uniform = as_tensor(generator.uniform((n, *self.data_shape), self.network[0].weight.dtype, self.device))
         x = zeros(n, *self.data_shape, device=self.device)
         for i in range(height):
             for j in range(width):
-                x[:, :, i, j] = (uniform[:, :, i, j] < self.network(x)[:, :, i, j].sigmoid()).float()
+                x[:, :, i, j] = (uniform[:, :, i, j] < self.network(x[:, :, :i + 1])[:, :, i, j].sigmoid()).float()
         return x
 
     def test_metrics(self, x, k, generator, batch_size=100, progress=None):
@@ -90,3 +98,17 @@ class PixelCNN(GenerativeModel):
                 total += self.log_prob(x[start:start + batch_size]).sum().item()
                 bar.update(min(start + batch_size, len(x)))
         return {"test_nll": -total / len(x), "n_test": len(x)}
+
+
+class PixelCNN(PixelModel):
+    name = "pixelcnn"
+    paper = "van den Oord, Kalchbrenner & Kavukcuoglu 2016, Pixel Recurrent Neural Networks (PixelCNN)"
+    defaults = dict(h=16, residual_blocks=7, batch_size=16, lr=1e-3, steps=20000)
+    settings = declare(
+        "batch_size", "lr", "steps",
+        h=Setting(int, "h: the residual blocks' inner channels (2h between blocks)", at_least=1, at_most=MAX_WIDTH),
+        residual_blocks=Setting(int, "residual blocks of mask-B 3x3 convolutions (Figure 5)", at_least=0,
+                                at_most=4 * MAX_LAYERS))
+
+    def make_network(self, config):
+        return pixelcnn_network(config["h"], config["residual_blocks"])

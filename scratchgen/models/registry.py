@@ -18,6 +18,8 @@ MODELS = {
     "improved-gan": "scratchgen.models.improved_gan:ImprovedGAN",
     "made": "scratchgen.models.made:MADE",
     "pixelcnn": "scratchgen.models.pixelcnn:PixelCNN",
+    "row-lstm": "scratchgen.models.pixelrnn:RowLSTM",
+    "diagonal-bilstm": "scratchgen.models.pixelrnn:DiagonalBiLSTM",
     "cat-vae": "scratchgen.models.categorical_vae:CategoricalVAE",
     "bern-vae": "scratchgen.models.categorical_vae:BernoulliVAE",
     "iaf-vae": "scratchgen.models.iaf_vae:IAFVAE",

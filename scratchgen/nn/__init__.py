@@ -3,7 +3,7 @@ normalisation, pooling, embeddings, recurrent layers (LSTMCell, LSTM), activatio
 weight initialisation (`nn.init`), weight normalisation (`nn.utils.weight_norm`) and
 `nn.functional_call` (a module called with given parameter tensors,
 torch.func.functional_call); and the masked layers of the autoregressive models (MaskedLinear:
-MADE; MaskedConv2d: PixelCNN).
+MADE; MaskedConv2d: PixelCNN) and the spatial LSTMs of PixelRNN (RowLSTM, DiagonalLSTM, DiagonalBiLSTM).
 
     from scratchgen import nn
     model = nn.Sequential(nn.Linear(784, 400), nn.ReLU(), nn.Linear(400, 10))
@@ -28,6 +28,7 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CosineSimilarity, CrossEntropyLos
                    KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, SyncBatchNorm
 from .parameter import Parameter
+from .pixel_rnn import DiagonalBiLSTM, DiagonalLSTM, RowLSTM
 from .pixel_shuffle import PixelShuffle, PixelUnshuffle
 from .rnn import LSTM, LSTMCell
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
