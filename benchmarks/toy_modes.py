@@ -7,7 +7,8 @@ within 3 standard deviations of a centre, a mode is covered by 20 of them), mean
 
 Each run is `scratchgen train MODEL --dataset D --steps N --seed S` with the model's own defaults
 for the toys (its networks, optimiser and batch size), then `scratchgen eval`. Writes OUT.json
-(every run) and OUT.md (the table).
+(every run) and OUT.md (the table). Runs already in OUT.json (same dataset and steps) are kept
+and not repeated, so a slow model can be added to the table in a later session.
 """
 import argparse
 import concurrent.futures
@@ -31,6 +32,17 @@ def run(job):
         return {**metrics, "time_s": run_folder.read_metrics()[-1]["time_s"]}
 
 
+def earlier_runs(out, dataset, steps):
+    """{(model, dataset, seed, steps): metrics} of OUT.json's runs of this dataset and budget."""
+    path = out.with_suffix(".json")
+    if not path.exists():
+        return {}
+    saved = json.loads(path.read_text())
+    if saved["settings"]["dataset"] != dataset or saved["settings"]["steps"] != steps:
+        return {}
+    return {(run.pop("model"), dataset, run.pop("seed"), steps): run for run in saved["runs"]}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", default=["ddgm", "gan", "wgan-gp"])
@@ -40,9 +52,13 @@ def main():
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", default="benchmarks/results/toy-modes-8gaussians")
     args = parser.parse_args()
-    jobs = [(model, args.dataset, seed, args.steps) for model in args.models for seed in args.seeds]
+    out = pathlib.Path(args.out)
+    results = earlier_runs(out, args.dataset, args.steps)
+    jobs = [(model, args.dataset, seed, args.steps) for model in args.models for seed in args.seeds
+            if (model, args.dataset, seed, args.steps) not in results]
     with concurrent.futures.ProcessPoolExecutor(args.jobs) as pool:
-        results = dict(zip(jobs, pool.map(run, jobs)))
+        results.update(zip(jobs, pool.map(run, jobs)))
+    args.models = list(dict.fromkeys([job[0] for job in results] + args.models))
     lines = [f"{args.dataset}, {args.steps} steps each, seeds {args.seeds}, every model at its own toy defaults.\n",
              "| model | modes covered, mean +- std | high-quality fraction, mean +- std | per seed (modes / HQ) | "
              "training time per run |", "|---|---|---|---|---|"]
@@ -54,7 +70,6 @@ def main():
                      f"{numpy.mean(quality):.3f} +- {numpy.std(quality, ddof=1):.3f} | "
                      + ", ".join(f"{m} / {q:.3f}" for m, q in zip(modes, quality))
                      + f" | {numpy.mean([m['time_s'] for m in each]):.0f} s |")
-    out = pathlib.Path(args.out)
     out.with_suffix(".json").write_text(json.dumps({"settings": vars(args), "runs": [
         {"model": job[0], "seed": job[2], **metrics} for job, metrics in results.items()]}, indent=1) + "\n")
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")

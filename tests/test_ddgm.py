@@ -4,19 +4,23 @@ batch-norm entropy estimate by finite differences, and equal to the closed-form 
 Gaussian when G is linear with independent units (an upper bound when they are not); the
 losses the loop gets from the hooks; bad input; and a short run on the 8 Gaussians after which
 the energy is low on the data and G's samples lie on the ring, which fails when either loss
-has the wrong sign. (Resuming bit for bit: tests/test_train_resume.py.)"""
+has the wrong sign; the PyTorch twin of benchmarks/reference takes the same steps. (Resuming bit
+for bit: tests/test_train_resume.py.)"""
 import io
+import json
 import math
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import scratchgen as sg
 from bad_input import assert_clear_error
+from reference_twins import assert_same_steps, load_compare, mirror_and_run, network_shapes
 from scratchgen import nn, train
-from scratchgen.metrics import nearest_modes, toy_sample_metrics
+from scratchgen.metrics import Recipe, nearest_modes, toy_sample_metrics, train_classifier
 from scratchgen.models import model_class
 from scratchgen.models.ddgm import DDGM, EnergyNet, batchnorm_entropy, gaussian_entropy, poe_energy
 from scratchgen.nn.normalization import BatchNorm1d
@@ -210,3 +214,60 @@ def test_train_sample_and_eval_a_run(tmp_path):
     assert np.load(tmp_path / "samples.npy").shape == (16, 2)
     results = train.evaluate(tmp_path / "run", n_samples=100)
     assert results["num_modes"] == 8 and 0 <= results["high_quality_fraction"] <= 1
+
+
+# ---- the PyTorch twin of benchmarks/reference ----------------------------------------------------
+TINY_MNIST = dict(width=4, experts=8, z_dim=3, batch_size=16)
+
+
+@pytest.mark.parametrize("dataset, overrides", [("8gaussians", TINY), ("mnist", TINY_MNIST)])
+def test_the_twin_takes_the_same_steps_from_the_same_weights_batches_and_noise(monkeypatch, dataset, overrides):
+    twin_cls = load_compare(monkeypatch).MODELS["ddgm"][1]
+    sg.manual_seed(0)
+    ours = DDGM(resolve_config(DDGM, dataset, overrides, seed=0))
+    twin = twin_cls(ours.config)
+    assert network_shapes(twin) == network_shapes(ours)
+    rng = np.random.default_rng(0)
+    batches = [(rng.random((16, *ours.data_shape)) < 0.5).astype(np.float32) * 2 - 1 if dataset == "mnist" else
+               sg.data.EIGHT_GAUSSIANS.sample(16, sg.Generator(step)) for step in range(3)]
+    # a bias just before a batch norm has a zero gradient up to rounding, which Adam scales to steps of lr
+    # (the norm's running mean follows it)
+    before_norm = [i for i in range(len(ours.G) - 1) if isinstance(ours.G[i + 1], BatchNorm1d)]
+    rounding_driven = {f"G.{i + shift}.{entry}" for i in before_norm
+                       for shift, entry in ((0, "bias"), (1, "running_mean"))}
+    assert_same_steps(monkeypatch, ours, twin, batches, tolerance=(1e-4, 1e-4), skip=rounding_driven)
+    z = rng.normal(size=(4, ours.z_dim)).astype(np.float32)  # samples: batch norm's running statistics, eval mode
+    twin.noise = lambda *shape: torch.from_numpy(z)
+    atol = 1e-5 if not rounding_driven else 3 * ours.config["lr"]  # those biases differ by up to lr a step
+    np.testing.assert_allclose(ours.decode(z), twin.sample(4), rtol=1e-4, atol=atol)
+
+
+@pytest.mark.parametrize("dataset", ["8gaussians", "mnist"])
+def test_the_benchmark_trains_and_scores_ddgm_and_its_twin(monkeypatch, tmp_path, dataset):
+    compare = load_compare(monkeypatch)
+    trained = train_classifier(Recipe(epochs=1, batch_size=32, train_size=64, test_size=100)) \
+        if dataset == "mnist" else None
+    args = compare.parse(["--dataset", dataset, "--models", "ddgm", "--samples", "20", "--out", str(tmp_path / "r.md")])
+    overrides = dict(TINY_MNIST if dataset == "mnist" else TINY, steps=2)
+    results = mirror_and_run(compare, [compare.MODELS["ddgm"][1]], args, trained, overrides)
+    metric = "fid_lenet" if dataset == "mnist" else "high_quality_fraction"
+    assert [r["library"] for r in results] == list(compare.LIBRARIES) and all(np.isfinite(r[metric]) for r in results)
+    assert compare.table(results).count("| ddgm | Welch t |") == 1
+
+
+def test_the_benchmark_keeps_earlier_runs_and_runs_only_the_missing_seeds(monkeypatch, tmp_path):
+    compare = load_compare(monkeypatch)
+    argv = ["--dataset", "8gaussians", "--models", "ddgm", "--steps", "2", "--samples", "20", "--out",
+            str(tmp_path / "r.md"), "--set", "hidden_g=[8]", "hidden_e=[8]", "experts=4", "z_dim=2"]
+    compare.main([*argv, "--seeds", "0"])
+    ran, run = [], compare.run
+    monkeypatch.setattr(compare, "run", lambda name, library, seed, *rest: ran.append(seed) or run(
+        name, library, seed, *rest))
+    compare.main([*argv, "--seeds", "0", "1", "--keep-earlier"])
+    assert ran == [1, 1]  # seed 0 of both libraries kept
+    results = json.loads((tmp_path / "r.json").read_text())
+    assert [(r["seed"], r["library"]) for r in results] == [(0, "scratchgen"), (0, "pytorch"), (1, "scratchgen"),
+                                                             (1, "pytorch")]
+    compare.main([*argv[:-1], "z_dim=3", "--seeds", "0", "--keep-earlier"])  # other settings: run again
+    assert ran == [1, 1, 0, 0]
+    assert np.float32(1e-40) * np.float32(1) != 0  # the runs' flush-to-zero mode is switched back off

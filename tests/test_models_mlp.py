@@ -10,9 +10,9 @@ import pytest
 import torch
 
 import scratchgen as sg
-from reference_twins import load_compare, mirror_and_run, networks
+from reference_twins import assert_same_steps, load_compare, mirror_and_run
 from scratchgen.metrics import Recipe, train_classifier
-from scratchgen.models import list_models, model_class, vae, wgan
+from scratchgen.models import list_models, model_class
 from scratchgen.models.vae import kl_to_standard_normal, log_normal
 from scratchgen.models.wgan import gradient_penalty
 from scratchgen.train.config import resolve_config
@@ -279,8 +279,9 @@ def test_pytorch_twins_mirror_each_mlp_model_and_the_benchmark_scores_two_steps_
 def test_pytorch_twins_of_the_gans_score_mode_coverage_on_the_toys(monkeypatch, tmp_path, dataset, modes):
     compare = load_compare(monkeypatch)
     args = compare.parse(["--dataset", dataset, "--samples", "50"])
-    assert args.models == ["gan", "wgan", "wgan-gp"] and args.out.name == f"reference-{dataset}.md"
-    args.out = tmp_path / "ref.md"  # not the committed results
+    assert args.models == ["gan", "wgan", "wgan-gp", "ddgm"] and args.out.name == f"reference-{dataset}.md"
+    args.out, args.models = tmp_path / "ref.md", ["gan", "wgan", "wgan-gp"]  # not the committed results; ddgm's
+    # networks take other settings (its twin: test_ddgm.py)
     twins = [compare.MODELS[name][1] for name in args.models]
     results = mirror_and_run(compare, twins, args, None, dict(TINY_TWIN, hidden=[32]))
     assert all(r["num_modes"] == modes and 0 <= r["modes_covered"] <= modes and 0 <= r["high_quality_fraction"] <= 1
@@ -298,31 +299,6 @@ def test_the_benchmark_refuses_a_model_that_does_not_train_on_the_dataset(monkey
     assert "vae do(es) not train on 8gaussians" in capsys.readouterr().err
 
 
-class SharedDraws:
-    """Normal and uniform numbers from seeded NumPy streams, handed out in the order asked for:
-    two instances give a scratchgen model and its twin the same noise."""
-
-    def __init__(self):
-        self.normal_stream, self.uniform_stream = numpy.random.default_rng(0), numpy.random.default_rng(1)
-
-    def normal(self, *shape):
-        return self.normal_stream.standard_normal(shape, dtype=numpy.float32)
-
-    def uniform(self, *shape):
-        return self.uniform_stream.random(shape, dtype=numpy.float32)
-
-
-def draw_the_same_noise(monkeypatch, ours, twin):
-    """Every random draw of a train step (z, the VAE's epsilon, WGAN-GP's interpolation weights)
-    comes from SharedDraws, the same numbers for both models."""
-    ours_draws, twin_draws = SharedDraws(), SharedDraws()
-    ours.noise = lambda n, size, generator=None: sg.tensor(ours_draws.normal(n, size))
-    monkeypatch.setattr(vae, "randn", lambda *shape, **_: sg.tensor(ours_draws.normal(*shape)))
-    monkeypatch.setattr(wgan, "rand", lambda *shape, **_: sg.tensor(ours_draws.uniform(*shape)))
-    twin.noise = lambda *shape: torch.from_numpy(twin_draws.normal(*shape))
-    twin.interpolation_weights = lambda n: torch.from_numpy(twin_draws.uniform(n, 1))
-
-
 @pytest.mark.parametrize("name, dataset, overrides", [
     ("vae", "mnist", dict(hidden=[32], z_dim=4)),
     ("gan", "8gaussians", dict(k=2)),
@@ -335,20 +311,7 @@ def test_a_twin_and_its_model_take_the_same_steps_from_the_same_weights_batches_
         monkeypatch, name, dataset, overrides):
     twin_cls = load_compare(monkeypatch).MODELS[name][1]
     ours = make_model(name, dataset, **{"hidden": [16, 16], "batch_size": 32, **overrides})
-    twin = twin_cls(ours.config)
-    for key, network in networks(twin).items():  # ours' initial weights
-        network.load_state_dict({entry: torch.from_numpy(value.numpy())
-                                 for entry, value in networks(ours)[key].state_dict().items()})
-    draw_the_same_noise(monkeypatch, ours, twin)
     size = ours.config["batch_size"] * ours.batches_per_step
-    for step in range(3):
-        batch = binary_patterns(size, 784, step) if dataset == "mnist" else toy_points(size, step)
-        ours_losses, twin_losses = ours.train_step((batch,)), twin.train_step((batch.numpy(),))
-        assert ours_losses.keys() == twin_losses.keys()
-        for key in ours_losses:
-            assert ours_losses[key] == pytest.approx(twin_losses[key], rel=1e-4, abs=1e-6), (step, key)
-    for key, network in networks(twin).items():
-        ours_state = networks(ours)[key].state_dict()
-        for entry, value in network.state_dict().items():
-            numpy.testing.assert_allclose(ours_state[entry].numpy(), value.numpy(), rtol=1e-5, atol=1e-6,
-                                          err_msg=f"{key}.{entry}")
+    batches = [(binary_patterns(size, 784, step) if dataset == "mnist" else toy_points(size, step)).numpy()
+               for step in range(3)]
+    assert_same_steps(monkeypatch, ours, twin_cls(ours.config), batches, tolerance=(1e-5, 1e-6))

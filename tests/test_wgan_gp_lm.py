@@ -2,8 +2,9 @@
 and Tiny Shakespeare (data/text.py): the loader finds, checks and downloads input.txt and fails
 clearly offline; the residual block passes gradcheck and gradgradcheck; G, D and the gradient
 penalty match PyTorch at the same weights; a short run on the real text moves the samples'
-character statistics towards the corpus's; sample and eval through the CLI. (Resuming bit for
-bit: tests/test_train_resume.py, TINY_GANS.)"""
+character statistics towards the corpus's; sample and eval through the CLI; the PyTorch twin of
+benchmarks/reference takes the same steps, and the benchmark scores both over training.
+(Resuming bit for bit: tests/test_train_resume.py, TINY_GANS.)"""
 import contextlib
 import hashlib
 import io
@@ -17,13 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import scratchgen as sg
+from reference_twins import assert_same_steps, load_compare, mirror_and_run
 from scratchgen import cli, nn, train
 from scratchgen.data import files, text
 from scratchgen.metrics import ngram_js, real_word_fraction, text_sample_metrics
 from scratchgen.models import model_class
 from scratchgen.models.wgan import WGANGP, gradient_penalty
 from scratchgen.models.wgan_gp_lm import Critic, Generator, ResBlock, WGANGPLanguageModel
-from scratchgen.train import datasets
+from scratchgen.train import datasets, plots
 from scratchgen.train.config import resolve_config
 
 SHARED = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tinyshakespeare"
@@ -153,50 +155,18 @@ def test_residual_block_gradcheck_and_gradgradcheck(n, dim, length, seed):
     assert sg.gradgradcheck(run, (x, *weights))
 
 
-class TorchResBlock(torch.nn.Module):
-    def __init__(self, dim):
-        super().__init__()
-        self.conv1 = torch.nn.Conv1d(dim, dim, 5, padding=2)
-        self.conv2 = torch.nn.Conv1d(dim, dim, 5, padding=2)
-
-    def forward(self, x):
-        return x + 0.3 * self.conv2(torch.relu(self.conv1(torch.relu(x))))
-
-
-class TorchGenerator(torch.nn.Module):  # gan_language.py's Generator
-    def __init__(self, z_dim, dim, vocab, seq_len):
-        super().__init__()
-        self.dim, self.seq_len = dim, seq_len
-        self.linear = torch.nn.Linear(z_dim, dim * seq_len)
-        self.blocks = torch.nn.Sequential(*[TorchResBlock(dim) for _ in range(5)])
-        self.output = torch.nn.Conv1d(dim, vocab, 1)
-
-    def forward(self, z):
-        return torch.softmax(self.output(self.blocks(self.linear(z).view(-1, self.dim, self.seq_len))), dim=1)
-
-
-class TorchCritic(torch.nn.Module):  # gan_language.py's Discriminator
-    def __init__(self, dim, vocab, seq_len):
-        super().__init__()
-        self.input = torch.nn.Conv1d(vocab, dim, 1)
-        self.blocks = torch.nn.Sequential(*[TorchResBlock(dim) for _ in range(5)])
-        self.linear = torch.nn.Linear(dim * seq_len, 1)
-
-    def forward(self, x):
-        return self.linear(self.blocks(self.input(x)).flatten(1))
-
-
 def torch_twin(mine, twin):
     twin.load_state_dict({name: torch.from_numpy(value.numpy().copy()) for name, value in mine.state_dict().items()})
     return twin.double()
 
 
-def test_generator_critic_and_penalty_match_torch_at_the_same_weights():
+def test_generator_critic_and_penalty_match_torch_at_the_same_weights(monkeypatch):
+    twins = load_compare(monkeypatch).torch_twins_lm  # gan_language.py's networks in torch.nn
     sg.manual_seed(0)
     dim, vocab, seq_len, n = 6, 65, 32, 4
     generator, critic = Generator(16, dim, vocab, seq_len).double(), Critic(dim, vocab, seq_len).double()
-    torch_generator = torch_twin(generator, TorchGenerator(16, dim, vocab, seq_len))
-    torch_critic = torch_twin(critic, TorchCritic(dim, vocab, seq_len))
+    torch_generator = torch_twin(generator, twins.Generator(16, dim, vocab, seq_len))
+    torch_critic = torch_twin(critic, twins.Critic(dim, vocab, seq_len))
     rng = np.random.default_rng(0)
     z = rng.standard_normal((n, 16))
     real = text.one_hot(rng.integers(0, vocab, (n, seq_len))).astype(np.float64)
@@ -285,3 +255,32 @@ def test_train_sample_and_eval_through_the_cli(tmp_path, capsys):
     out = capsys.readouterr().out
     for key in ("js_1", "js_2", "js_3", "js_4", "real_word_fraction", "js_4_held_out_to_train"):
         assert f"{key}: " in out
+
+
+# ---- the PyTorch twin of benchmarks/reference ----------------------------------------------------
+def test_the_twin_takes_the_same_steps_from_the_same_weights_batches_and_noise(monkeypatch):
+    twin_cls = load_compare(monkeypatch).MODELS["wgan-gp-lm"][1]
+    ours = tiny_model(dim=4, batch_size=4, n_critic=2)
+    twin = twin_cls(ours.config)
+    rng = np.random.default_rng(0)
+    batches = [text.one_hot(rng.integers(0, 65, (8, 32))) for _ in range(3)]
+    assert_same_steps(monkeypatch, ours, twin, batches, tolerance=(1e-4, 1e-6))
+    z = rng.standard_normal((3, 128)).astype(np.float32)
+    twin.noise = lambda *shape: torch.from_numpy(z)
+    assert list(twin.sample(3)) == list(ours.decode(z))
+
+
+@needs_corpus
+def test_the_benchmark_scores_curves_of_the_language_model_and_its_twin(monkeypatch, tmp_path):
+    compare = load_compare(monkeypatch)
+    args = compare.parse(["--dataset", "tinyshakespeare", "--samples", "16", "--curve-every", "1", "--data-dir",
+                          str(SHARED), "--set", "dim=4", "n_critic=2", "--out", str(tmp_path / "lm.md")])
+    assert args.models == ["wgan-gp-lm"] and args.overrides == {"dim": 4, "n_critic": 2}
+    results = mirror_and_run(compare, [compare.MODELS["wgan-gp-lm"][1]], args, None,
+                             dict(args.overrides, steps=2, batch_size=4))
+    assert all([point["step"] for point in r["curve"]] == [1, 2] and 0 <= r["js_4"] <= 1 for r in results)
+    assert "| js_1 | js_2 | js_3 | js_4 | real_word_fraction |" in compare.table(results)
+    samples = (tmp_path / "samples" / "tinyshakespeare-wgan-gp-lm-pytorch.txt").read_text().splitlines()
+    assert len(samples) == 16 and all(len(line) == 32 for line in samples)
+    compare.save_curves(results, args)
+    assert (tmp_path / "lm.png").exists() == plots.available()

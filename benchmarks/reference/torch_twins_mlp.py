@@ -116,10 +116,14 @@ class TorchAdversarialMLP(TorchTwin):
         super().__init__(config)
         self.critic_steps = config[self.mirrors.critic_steps_setting]
         self.z_dim = config["z_dim"]
-        image_output = nn.Tanh if config["dataset"] == "mnist" else None
-        self.G = mlp([self.z_dim, *config["hidden"], self.data_size], output_activation=image_output)
-        self.D = mlp([self.data_size, *config["hidden"], 1])
+        self.G, self.D = self.build_networks()
         self.optimizer_d, self.optimizer_g = self.make_optimizers()
+
+    def build_networks(self):
+        """(G, D): mlp.py's MLPs of the `hidden` sizes, G with tanh outputs on MNIST."""
+        image_output = nn.Tanh if self.config["dataset"] == "mnist" else None
+        return (mlp([self.z_dim, *self.config["hidden"], self.data_size], output_activation=image_output),
+                mlp([self.data_size, *self.config["hidden"], 1]))
 
     @property
     def batches_per_step(self):
@@ -128,8 +132,12 @@ class TorchAdversarialMLP(TorchTwin):
     def after_critic_step(self):
         """Called after every update of D."""
 
+    def as_data(self, array):
+        """A batch of scratchgen's data as what D reads: rows of pixels or points."""
+        return as_tensor(array).flatten(1)
+
     def train_step(self, batch):
-        real_batches = as_tensor(batch[0]).flatten(1).chunk(self.critic_steps)
+        real_batches = self.as_data(batch[0]).chunk(self.critic_steps)
         for real in real_batches:
             critic = self.critic_step(real)
         losses = {name: value.item() for name, value in critic.items()}
@@ -219,10 +227,11 @@ class TorchWGANGP(TorchWassersteinMLP):
         return torch.rand(n, 1, generator=self.rng)
 
     def critic_losses(self, real, fake):
-        epsilon = self.interpolation_weights(len(real))
+        epsilon = self.interpolation_weights(len(real)).reshape(-1, *[1] * (real.ndim - 1))
         interpolates = (epsilon * real + (1 - epsilon) * fake).requires_grad_()
         (gradients,) = torch.autograd.grad(self.D(interpolates).sum(), interpolates, create_graph=True)
-        penalty = ((gradients.norm(2, dim=1) - 1) ** 2).mean()  # E[(||grad D(x_hat)|| - 1)^2] (Algorithm 1, line 7)
+        norms = gradients.flatten(1).norm(2, dim=1)
+        penalty = ((norms - 1) ** 2).mean()  # E[(||grad D(x_hat)|| - 1)^2] (Algorithm 1, line 7)
         return {"loss_d": -self.wasserstein_estimate(real, fake) + self.config["gp_lambda"] * penalty,
                 "gradient_penalty": penalty}
 

@@ -37,7 +37,7 @@ def ngram_js(samples, reference, n):
             divergence += 0.5 * pi * math.log2(pi / mi)
         if qi > 0:
             divergence += 0.5 * qi * math.log2(qi / mi)
-    return max(divergence, 0.0)
+    return min(max(divergence, 0.0), 1.0)  # in [0, 1] bit; the sum's rounding depends on the set's order
 
 
 def words(text):

@@ -109,3 +109,27 @@ def save_curves(records, path, title):
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
+
+
+def save_band_curves(runs, path, title):
+    """Learning curves of several seeds: `runs` {label: [one run's records [{"step": s, name:
+    value}, ...] per seed]}; one panel per quantity, each label's mean over seeds as a line and
+    +- one standard deviation as a band."""
+    names = list(dict.fromkeys(name for seeds in runs.values() for records in seeds for record in records
+                               for name in record if name != "step"))
+    plt = _pyplot()
+    figure, panels = plt.subplots(len(names), 1, figsize=(6, 2.2 * len(names)), sharex=True, squeeze=False)
+    for label, seeds in runs.items():
+        steps = [record["step"] for record in seeds[0]]
+        for panel, name in zip(panels[:, 0], names):
+            values = numpy.array([[record.get(name, math.nan) for record in records] for records in seeds])
+            mean, std = values.mean(0), values.std(0)
+            line, = panel.plot(steps, mean, lw=1, label=f"{label} ({len(seeds)} seeds)")
+            panel.fill_between(steps, mean - std, mean + std, color=line.get_color(), alpha=0.25)
+            panel.set_ylabel(name)
+    panels[0, 0].legend()
+    panels[-1, 0].set_xlabel("step")
+    panels[0, 0].set_title(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
