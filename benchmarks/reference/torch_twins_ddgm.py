@@ -40,7 +40,7 @@ def batchnorm_mlp(sizes):
 
 def batchnorm_entropy(network):
     """sum over G's batch-norm units of 1/2 log(2 pi e gamma_a^2) (Eq. 15, sigma_a = the BN scale)."""
-    scales = [layer.weight for layer in network.modules() if isinstance(layer, nn.modules.batchnorm._BatchNorm)]
+    scales = [layer.weight for layer in network.modules() if isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d))]
     return sum(0.5 * (2 * torch.pi * torch.e * scale.square()).log().sum() for scale in scales)
 
 
