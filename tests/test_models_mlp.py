@@ -184,7 +184,8 @@ def test_wgan_clips_every_critic_weight_to_c():
 def test_gradient_penalty_matches_pytorch_value_and_weight_gradients():
     rng = numpy.random.default_rng(0)
     sizes = [2, 8, 8, 1]
-    weights = [(rng.standard_normal((n_out, n_in)), rng.standard_normal(n_out)) for n_in, n_out in zip(sizes, sizes[1:])]
+    weights = [(rng.standard_normal((n_out, n_in)), rng.standard_normal(n_out))
+               for n_in, n_out in zip(sizes, sizes[1:])]
     real, fake = rng.standard_normal((6, 2)), rng.standard_normal((6, 2))
     epsilon = rng.random((6, 1))
 
@@ -279,9 +280,10 @@ def test_pytorch_twins_mirror_each_mlp_model_and_the_benchmark_scores_two_steps_
 def test_pytorch_twins_of_the_gans_score_mode_coverage_on_the_toys(monkeypatch, tmp_path, dataset, modes):
     compare = load_compare(monkeypatch)
     args = compare.parse(["--dataset", dataset, "--samples", "50"])
-    assert args.models == ["gan", "wgan", "wgan-gp", "ddgm"] and args.out.name == f"reference-{dataset}.md"
+    assert args.models == ["gan", "wgan", "wgan-gp", "ddgm", "unrolled-gan"]
+    assert args.out.name == f"reference-{dataset}.md"
     args.out, args.models = tmp_path / "ref.md", ["gan", "wgan", "wgan-gp"]  # not the committed results; ddgm's
-    # networks take other settings (its twin: test_ddgm.py)
+    # and unrolled-gan's networks take other settings (their twins: test_ddgm.py, test_unrolled_twin.py)
     twins = [compare.MODELS[name][1] for name in args.models]
     results = mirror_and_run(compare, twins, args, None, dict(TINY_TWIN, hidden=[32]))
     assert all(r["num_modes"] == modes and 0 <= r["modes_covered"] <= modes and 0 <= r["high_quality_fraction"] <= 1

@@ -114,7 +114,9 @@ DISCRETE_VAES = {"cat-vae": dict(hidden=[16], latents=3, categories=4, estimator
 # and the PixelRNNs (models/pixelrnn.py)
 BINARIZED_MNIST_MODELS = {**DISCRETE_VAES, "made": dict(hidden=[16], num_masks=4),
                           "pixelcnn": dict(h=2, residual_blocks=1), "row-lstm": dict(h=2, layers=1),
-                          "diagonal-bilstm": dict(h=2, layers=1)}
+                          "diagonal-bilstm": dict(h=2, layers=1),
+                          "sbn": dict(latents=8, estimator="score-function"),  # its two baselines resume
+                          "cat-sbn": dict(latents=3, categories=4, hidden=[8], optimizer="sgd")}
 
 
 @pytest.mark.parametrize("name", BINARIZED_MNIST_MODELS)
@@ -129,9 +131,10 @@ def test_binarized_mnist_models_resumed_at_step_3_match_6_straight_steps(name, t
     assert logged_losses(resumed) == logged_losses(straight) and len(logged_losses(straight)) == 6
 
 
-# the Gaussian-latent VAEs on dynamically binarized MNIST: vae, and iaf-vae (models/iaf_vae.py), whose IAF
-# steps' MADEs keep their masks as buffers
-MNIST_VAES = {"vae": dict(hidden=[16], z_dim=4), "iaf-vae": dict(hidden=[16], z_dim=4, iaf_hidden=[8, 8], context=3)}
+# the Gaussian-latent VAEs on dynamically binarized MNIST: vae, and iaf-vae (models/iaf_vae.py) and
+# iaf-resnet-vae, whose IAF steps' MADEs keep their masks as buffers
+MNIST_VAES = {"vae": dict(hidden=[16], z_dim=4), "iaf-vae": dict(hidden=[16], z_dim=4, iaf_hidden=[8, 8], context=3),
+              "iaf-resnet-vae": dict(width=4, z_dim=4, iaf_hidden=[8, 8], context=3)}
 
 
 @pytest.mark.parametrize("name", MNIST_VAES)

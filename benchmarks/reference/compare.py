@@ -1,6 +1,7 @@
 """Train each model with scratchgen and with its PyTorch twin (torch_twins.py for the
 convolutional models, torch_twins_mlp.py for the MLP ones, torch_twins_ddgm.py for DDGM,
-torch_twins_lm.py for the WGAN-GP language model, torch_twins_pixel.py for PixelCNN and the PixelRNNs)
+torch_twins_lm.py for the WGAN-GP language model, torch_twins_pixel.py for PixelCNN and the PixelRNNs,
+torch_twins_unrolled.py for the Unrolled GAN)
 on MNIST, a 2-D toy, Tiny Shakespeare or binarized MNIST, from
 the same run settings (those `scratchgen train MODEL --dataset D --seed S` resolves, with any
 --set), on the same batches in the same order (scratchgen.train.datasets' data stream for
@@ -64,10 +65,11 @@ import torch_twins_ddgm  # noqa: E402
 import torch_twins_lm  # noqa: E402
 import torch_twins_mlp  # noqa: E402
 import torch_twins_pixel  # noqa: E402
+import torch_twins_unrolled  # noqa: E402
 
 # CLI name: (scratchgen model, its PyTorch twin)
 TWINS = (torch_twins.TWINS + torch_twins_mlp.TWINS + torch_twins_ddgm.TWINS + torch_twins_lm.TWINS
-         + torch_twins_pixel.TWINS)
+         + torch_twins_pixel.TWINS + torch_twins_unrolled.TWINS)
 MODELS = {twin.mirrors.name: (twin.mirrors, twin) for twin in TWINS}
 DATASETS = ("mnist", "8gaussians", "25gaussians", "tinyshakespeare", BINARIZED_MNIST)  # toys: those with modes
 CURVE_METRICS = {"mnist": ("fid_lenet", "classifier_score"), "tinyshakespeare": ("js_1", "js_2", "js_3", "js_4"),

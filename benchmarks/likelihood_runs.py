@@ -1,0 +1,79 @@
+"""A table and learning curves of likelihood runs already trained and evaluated with the CLI
+(`scratchgen train ... --out RUN`, then `scratchgen eval RUN`), e.g. the IAF VAE at several depths:
+
+    python benchmarks/likelihood_runs.py runs/iaf0 runs/iaf2 runs/iaf4 --out benchmarks/results/iaf-vae-depths
+
+writes OUT.md (one row per run: model, the settings that differ between the runs, steps,
+training time, test ELBO and test NLL with the k and test images eval used) and OUT.png (the
+training loss, averaged over windows of `--window` steps, against the step, one line per run). Needs
+matplotlib (pip install "scratchgen[plot]").
+"""
+import argparse
+import json
+import pathlib
+
+import matplotlib
+import numpy
+
+matplotlib.use("Agg")
+from matplotlib import pyplot  # noqa: E402 (after choosing the backend)
+
+SHOWN = ("model", "seed", "steps", "batch_size")  # always in the table; other settings only where runs differ
+
+
+def read_run(folder):
+    """(config, metrics records, eval results) of a run folder."""
+    folder = pathlib.Path(folder)
+    config = json.loads((folder / "config.json").read_text())
+    records = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines() if line]
+    return config, records, json.loads((folder / "eval.json").read_text())
+
+
+def differing_settings(configs):
+    """The settings whose values are not the same in every config (the run's output folder aside)."""
+    keys = dict.fromkeys(key for config in configs for key in config if key not in (*SHOWN, "out", "data_dir"))
+    return [key for key in keys if len({json.dumps(config.get(key)) for config in configs}) > 1]
+
+
+def smoothed_loss(records, window):
+    """(window end steps, mean training loss over each window of `window` steps)."""
+    steps = numpy.array([record["step"] for record in records])
+    losses = numpy.array([record["loss"] for record in records])
+    ends = numpy.arange(window, steps[-1] + 1, window)
+    return ends, [losses[(steps > end - window) & (steps <= end)].mean() for end in ends]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", nargs="+")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--window", type=int, default=1000, help="steps per point of the smoothed training loss")
+    args = parser.parse_args()
+    runs = [(pathlib.Path(folder).name, *read_run(folder)) for folder in args.runs]
+    varied = differing_settings([config for _, config, _, _ in runs])
+    columns = ["run", *SHOWN, *varied, "training time", "test ELBO", "test NLL", "eval"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for name, config, records, results in runs:
+        nll = results.get("test_nll_iwae", results.get("test_nll"))
+        elbo = f"{results['test_elbo']:.2f}" if "test_elbo" in results else "-"
+        cells = [name, *(str(config[key]) for key in SHOWN), *(json.dumps(config.get(key)) for key in varied),
+                 f"{records[-1]['time_s']:.0f} s", elbo, f"{nll:.2f}",
+                 f"k = {results.get('k', '-')}, first {results['n_test']} test images"]
+        lines.append("| " + " | ".join(cells) + " |")
+    out = pathlib.Path(args.out)
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    figure, axes = pyplot.subplots(figsize=(6, 3.5))
+    for name, config, records, _ in runs:
+        label = name + "".join(f", {key} {config.get(key)}" for key in varied)
+        axes.plot(*smoothed_loss(records, args.window), lw=1, label=label)
+    axes.set_xlabel("step")
+    axes.set_ylabel(f"training loss, mean of {args.window} steps")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(out.with_suffix(".png"), dpi=100)
+    pyplot.close(figure)
+
+
+if __name__ == "__main__":
+    main()
