@@ -3,17 +3,21 @@
 
     python benchmarks/likelihood_runs.py runs/iaf0 runs/iaf2 runs/iaf4 --out benchmarks/results/iaf-vae-depths
 
-writes OUT.md (one row per run: model, the settings that differ between the runs, steps,
-training time, test ELBO and test NLL with the k and test images eval used) and OUT.png (the
-training loss, averaged over windows of `--window` steps, against the step, one line per run). Needs
-matplotlib (pip install "scratchgen[plot]").
+writes OUT.md (the machine it is written on, then one row per run: model, the settings that
+differ between the runs, steps, training time, test ELBO and test NLL with the k and test images
+eval used) and OUT.png (the training loss, averaged over windows of `--window` steps, against
+the step, one line per run). Needs matplotlib (pip install "scratchgen[plot]").
 """
 import argparse
+import datetime
 import json
+import os
 import pathlib
 
 import matplotlib
 import numpy
+
+import harness
 
 matplotlib.use("Agg")
 from matplotlib import pyplot  # noqa: E402 (after choosing the backend)
@@ -52,7 +56,9 @@ def main():
     runs = [(pathlib.Path(folder).name, *read_run(folder)) for folder in args.runs]
     varied = differing_settings([config for _, config, _, _ in runs])
     columns = ["run", *SHOWN, *varied, "training time", "test ELBO", "test NLL", "eval"]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    machine = f"{harness.cpu_model()}, {os.cpu_count()} cores, {datetime.date.today().isoformat()}"
+    lines = [f"Written on {machine}; training times are each run's own (metrics.jsonl's time_s).", "",
+             "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for name, config, records, results in runs:
         nll = results.get("test_nll_iwae", results.get("test_nll"))
         elbo = f"{results['test_elbo']:.2f}" if "test_elbo" in results else "-"

@@ -22,6 +22,7 @@ def test_one_row_per_run_with_the_settings_that_differ_and_the_eval_numbers(monk
                          "--set", "hidden=[8]", "--set", "z_dim=2", "--set", "iaf_hidden=[4, 4]",
                          "--set", f"iaf_steps={depth}", "--set", "sample_every=5000", "--set", "log_every=10"]) == 0
         assert cli.main(["eval", str(out), "--k", "3", "--n-test", "50"]) == 0
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # as running the script puts its folder first
     spec = importlib.util.spec_from_file_location("likelihood_runs", ROOT / "benchmarks" / "likelihood_runs.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -29,7 +30,8 @@ def test_one_row_per_run_with_the_settings_that_differ_and_the_eval_numbers(monk
     monkeypatch.setattr(sys, "argv", ["likelihood_runs.py", str(tmp_path / "iaf0"), str(tmp_path / "iaf1"),
                                       "--out", str(out), "--window", "50"])
     module.main()
-    header, _, *rows = out.with_suffix(".md").read_text().splitlines()
+    machine, _, header, _, *rows = out.with_suffix(".md").read_text().splitlines()
+    assert machine.startswith("Written on ") and "cores" in machine
     assert "iaf_steps" in header and "hidden" not in header and "seed" in header
     assert len(rows) == 2 and rows[0].startswith("| iaf0 | iaf-vae | 0 | 200 | 100 | 0 |")
     for row, depth in zip(rows, (0, 1)):
