@@ -67,5 +67,7 @@ def test_images_of_another_shape_are_refused_naming_the_model_and_the_shape():
 
 @needs_mnist
 def test_a_short_run_on_mnist_beats_independent_pixels_and_the_cli_samples_and_evaluates_it(tmp_path):
-    short_run_beats_independent_pixels(tmp_path, "iaf-resnet-vae", ["width=8", "batch_size=50", "iaf_hidden=[32, 32]"],
-                                       steps=150, k=10, n_test=200)
+    results, baseline = short_run_beats_independent_pixels(
+        tmp_path, "iaf-resnet-vae", ["width=8", "batch_size=50", "iaf_hidden=[32, 32]"], steps=150, k=10, n_test=200)
+    assert -results["test_elbo"] < baseline - 15, (results, baseline)
+    assert results["test_nll_iwae"] < -results["test_elbo"]
