@@ -132,9 +132,11 @@ def test_binarized_mnist_models_resumed_at_step_3_match_6_straight_steps(name, t
 
 
 # the Gaussian-latent VAEs on dynamically binarized MNIST: vae, and iaf-vae (models/iaf_vae.py) and
-# iaf-resnet-vae, whose IAF steps' MADEs keep their masks as buffers
+# iaf-resnet-vae, whose IAF steps' MADEs keep their masks as buffers; m2, whose labelled batches and
+# temperature schedule come from the model's generator and buffers
 MNIST_VAES = {"vae": dict(hidden=[16], z_dim=4), "iaf-vae": dict(hidden=[16], z_dim=4, iaf_hidden=[8, 8], context=3),
-              "iaf-resnet-vae": dict(width=4, z_dim=4, iaf_hidden=[8, 8], context=3)}
+              "iaf-resnet-vae": dict(width=4, z_dim=4, iaf_hidden=[8, 8], context=3),
+              "m2": dict(hidden=[16], z_dim=4, labels=20, anneal_every=2, anneal_rate=0.1)}
 
 
 @pytest.mark.parametrize("name", MNIST_VAES)

@@ -30,15 +30,13 @@ import numpy
 
 from .. import functional as F
 from .. import nn
-from .. import as_tensor, no_grad, rand, randperm
-from ..data import load_mnist, to_unit_range
+from .. import as_tensor, no_grad, rand
 from .adversarial import AdversarialModel
 from .gan import discriminator_loss
 from .gan_techniques import ParameterAverage, feature_matching_loss
+from .labelled import CLASSES, LabelledSubset
 from .settings import Setting, declare
 
-CLASSES = 10
-LABELLED_STREAM = 9  # the labelled examples are chosen from SeedSequence([seed, 9]) (train/datasets.py uses 2-8)
 D_WIDTHS = (784, 1000, 500, 250, 250, 250)
 TEST_CHUNK = 1000
 
@@ -68,7 +66,7 @@ def unsupervised_loss(real_logits, fake_logits):
     return 0.5 * discriminator_loss(real_logits.logsumexp(1), fake_logits.logsumexp(1))
 
 
-class ImprovedGAN(AdversarialModel):
+class ImprovedGAN(LabelledSubset, AdversarialModel):
     """The K+1 GAN of the module docstring. Reported per step: loss_d (the total), loss_supervised,
     loss_unsupervised (L_unsupervised / 2), loss_g (feature matching). `scratchgen eval`: the
     test errors out of 10,000 with the averaged parameters, and with the last ones."""
@@ -90,7 +88,6 @@ class ImprovedGAN(AdversarialModel):
     def __init__(self, config):
         super().__init__(config)
         self.average = ParameterAverage(self.D.parameters(), config["average_rate"])
-        self._labelled = None
 
     def build_generator(self):
         return k_plus_one_generator(self.z_dim)
@@ -105,31 +102,10 @@ class ImprovedGAN(AdversarialModel):
     def critic_features(self, x, labels=None):
         return self.D[:-2](x)  # the last 250-unit layer after its ReLU, before its noise (the code's layers[-3])
 
-    # ---- the labelled examples ------------------------------------------------------------------
+    # ---- the labelled examples: LabelledSubset's `labelled` and `labelled_batch` -------------------
     def unpack(self, batch):
         """(the unlabelled images, None): the batch's labels stay unseen; labelled_batch gives D its labels."""
         return super().unpack(batch)[0], None
-
-    @property
-    def labelled(self):
-        """(images (labels, 784) in [0, 1], digits (labels,)): `labels / 10` of each digit, the first of
-        a permutation of the training set drawn from the seed (as the code's data_rng)."""
-        if self._labelled is None:
-            images, digits = load_mnist("train", data_dir=self.config["data_dir"])
-            order = numpy.random.default_rng(numpy.random.SeedSequence([self.config["seed"], LABELLED_STREAM]))
-            order = order.permutation(len(digits))
-            per_class = self.config["labels"] // CLASSES
-            chosen = numpy.concatenate([order[digits[order] == digit][:per_class] for digit in range(CLASSES)])
-            self._labelled = (as_tensor(to_unit_range(images[chosen]).reshape(len(chosen), -1), device=self.device),
-                              as_tensor(digits[chosen].astype(numpy.int64), device=self.device))
-        return self._labelled
-
-    def labelled_batch(self, n):
-        """n labelled examples: the labelled set in fresh random orders, one after another (the code's batches)."""
-        images, digits = self.labelled
-        orders = [randperm(len(digits), device=self.device, generator=self.rng) for _ in range(-(-n // len(digits)))]
-        index = F.cat(orders)[:n]
-        return images.index_select(0, index), digits.index_select(0, index)
 
     # ---- losses ---------------------------------------------------------------------------------
     def critic_losses(self, real, fake, labels):

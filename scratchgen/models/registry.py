@@ -31,6 +31,7 @@ MODELS = {
     "bc": "scratchgen.models.behavioural_cloning:BehaviouralCloning",
     "vime": "scratchgen.models.vime:VIME",
     "ddgm": "scratchgen.models.ddgm:DDGM",
+    "m2": "scratchgen.models.semi_supervised_vae:SemiSupervisedVAE",
 }
 
 
