@@ -76,6 +76,9 @@ def mostly(good, bad, rate):
     return st.integers(0, 99).flatmap(lambda roll: bad if roll < rate else good)
 
 
+# a run ends by sampling 64 images; the PixelCNN and PixelRNNs draw them in 784 network passes, minutes at
+# their default sizes, so their CLI runs are tested in test_pixelcnn.py and test_pixelrnn.py instead
+FUZZED_MODELS = sorted(set(MODELS) - {"pixelcnn", "row-lstm", "diagonal-bilstm"})
 SMALL = dict(batch_size=16, steps=3, log_every=3, sample_every=3, checkpoint_every=3, keep_checkpoints=3, units=8,
              z_dim=6, width=8, k=3, n_critic=3)
 
@@ -124,7 +127,7 @@ def set_flags(draw, declarations, length_given, rate):
 def new_run(draw, folder):
     """`train MODEL ...`, its length always short (or invalid)."""
     rate = draw(FAULT_RATES)
-    model = draw(mostly(st.sampled_from(sorted(MODELS)), st.just("stylegan"), rate))
+    model = draw(mostly(st.sampled_from(FUZZED_MODELS), st.just("stylegan"), rate))
     cls = model_class(model) if model in MODELS else None
     dataset = draw(mostly(st.sampled_from([None, *(cls.datasets if cls else ())]),
                           st.sampled_from(["8gaussians", "mnist", "cifar"]), rate))
