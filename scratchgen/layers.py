@@ -18,7 +18,7 @@ LAYERS = (
     ("layers, optimizers, data, tools", ("scratchgen.nn", "scratchgen.optim", "scratchgen.data",
                                          "scratchgen.serialization", "scratchgen.gradcheck", "scratchgen.viz",
                                          "scratchgen.progress", "scratchgen.utils",
-                                         "scratchgen.distributed")),
+                                         "scratchgen.distributed", "scratchgen.cuda")),
     ("the op vocabulary", ("scratchgen.functional", "scratchgen.tensor_methods", "scratchgen.linalg")),
     ("ops: each Function's forward and backward", ("scratchgen.ops",)),
     ("autograd: Tensor, Function, the engine", ("scratchgen.autograd", "scratchgen.hooks")),

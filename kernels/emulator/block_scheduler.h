@@ -1,12 +1,15 @@
 // The emulator's launch: runs a kernel's grid one block at a time on the calling OS thread,
-// each thread of the block a user-level fiber (ucontext) with its own stack.
+// in an order of blocks drawn from the launch's seed, each thread of the block a user-level
+// fiber (ucontext) with its own stack.
 //
 // A fiber runs until it reaches a synchronisation point (__syncthreads, a warp shuffle,
-// __syncwarp) or returns; then it switches back to the scheduler. Once no fiber can run,
-// the scheduler releases whatever is complete: a warp whose live lanes all wait at a warp
-// sync (the shuffle's values are exchanged then), else, when every live thread of the block
-// waits at __syncthreads, the whole block. Anything else is a deadlock on a GPU too (a
-// barrier or shuffle reached by only part of the block or warp), reported as an error.
+// __syncwarp) or returns; then it switches back to the scheduler, which resumes the runnable
+// fibers in a fresh order drawn from the seed. Once no fiber can run, the scheduler releases
+// whatever is complete: a warp whose live lanes all wait at the same warp sync (the shuffle's
+// values are exchanged then), else, when every thread of the block waits at the same
+// __syncthreads, the whole block. Anything else is a fault: a barrier that some threads
+// skip or leave by returning, lanes at different shuffles, a deadlock. race_detector.h
+// checks every memory access in between.
 #pragma once
 
 #include <sys/mman.h>
@@ -18,8 +21,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
-#include <functional>
 #include <mutex>
+#include <source_location>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -29,6 +32,8 @@
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/common_interface_defs.h>
 #endif
+
+#include "race_detector.h"
 
 struct dim3 {
     unsigned int x, y, z;
@@ -45,6 +50,35 @@ struct LaunchConfig {
     unsigned int grid[3];
     unsigned int block[3];
     std::uint64_t shared_mem;
+    std::uint64_t seed;            // draws the order of blocks and of threads
+    const ArrayRegion* arrays;     // the global arrays, for the race and bounds checks
+    std::uint32_t array_count;
+};
+
+// SplitMix64 (Steele, Lea & Flood 2014): the scheduler's source of orders.
+struct Random {
+    std::uint64_t state;
+    std::uint64_t next() {
+        std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        return z ^ (z >> 31);
+    }
+    template <class T>
+    void shuffle(std::vector<T>& items) {
+        for (std::size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[next() % i]);
+    }
+};
+
+// Where a thread waits: the synchronisation call and its place in the kernel's source.
+struct Site {
+    const char* what;
+    const char* file;
+    unsigned line;
+    bool operator==(const Site& other) const {
+        return line == other.line && std::strcmp(what, other.what) == 0 && std::strcmp(file, other.file) == 0;
+    }
+    std::string describe() const { return std::string(what) + " at " + file + ":" + std::to_string(line); }
 };
 
 enum class Waiting { nothing, block_barrier, warp_sync, exited };
@@ -53,6 +87,7 @@ struct Fiber {
     ucontext_t context;
     dim3 index;
     Waiting waiting;
+    Site site;                          // where it waits
     unsigned int source_lane;           // at a warp sync: the lane whose offered value this lane receives
     std::uint64_t offered, received;    // a shuffle's value, as raw bytes
     void* fake_stack;                   // AddressSanitizer's record of this fiber's stack frames
@@ -67,9 +102,15 @@ struct Block {
     const void* scheduler_stack_bottom;
     std::size_t scheduler_stack_size;
     Fiber* running;
-    std::function<void()> body;  // the kernel called with its arguments
+    void (*body)(void*);  // calls the kernel with its arguments, from body_context
+    void* body_context;
     void* dynamic_shared;
+    std::uint32_t linear_index;
+    std::uint32_t epoch;                     // __syncthreads passed so far
+    std::vector<std::uint32_t> warp_epochs;  // warp synchronisations passed so far, per warp
+    Random random;
     std::string error;
+    Fault fault;
 };
 
 inline Block* current = nullptr;
@@ -95,7 +136,7 @@ inline void finish_switch(void* fake_stack, const void** bottom_old, std::size_t
 // ---- switching
 
 // From the running fiber back to the scheduler. An exiting fiber is never resumed.
-inline void yield_to_scheduler(bool exiting) {
+EMULATOR_RUNTIME inline void yield_to_scheduler(bool exiting) {
     Block& block = *current;
     Fiber& fiber = *block.running;
     start_switch(exiting ? nullptr : &fiber.fake_stack, block.scheduler_stack_bottom, block.scheduler_stack_size);
@@ -103,10 +144,10 @@ inline void yield_to_scheduler(bool exiting) {
     finish_switch(fiber.fake_stack, nullptr, nullptr);
 }
 
-inline void fiber_main() {
+EMULATOR_RUNTIME inline void fiber_main() {
     Block& block = *current;
     finish_switch(nullptr, &block.scheduler_stack_bottom, &block.scheduler_stack_size);
-    block.body();
+    block.body(block.body_context);
     block.running->waiting = Waiting::exited;
     yield_to_scheduler(true);
 }
@@ -115,49 +156,72 @@ inline char* stack_of(Block& block, std::size_t fiber) {
     return block.stacks + fiber * (block.stack_size + getpagesize()) + getpagesize();
 }
 
-inline void resume(Block& block, std::size_t fiber) {
+EMULATOR_RUNTIME inline void resume(Block& block, std::size_t fiber) {
     block.running = &block.fibers[fiber];
     threadIdx = block.fibers[fiber].index;
+    const auto stack = reinterpret_cast<std::uintptr_t>(stack_of(block, fiber));
+    detector.now = {true, block.linear_index, static_cast<std::uint32_t>(fiber), block.epoch,
+                    block.warp_epochs[fiber / warpSize], stack, stack + block.stack_size};
     start_switch(&block.scheduler_fake_stack, stack_of(block, fiber), block.stack_size);
     swapcontext(&block.scheduler, &block.fibers[fiber].context);
+    detector.now.in_kernel = false;
     finish_switch(block.scheduler_fake_stack, nullptr, nullptr);
 }
 
-// Called from a fiber on a misuse the GPU would not report (a partial-warp shuffle, ...):
-// records the message and leaves the block for good.
-[[noreturn]] inline void fail(const std::string& message) {
-    if (current->error.empty()) current->error = message;
+// Called from a fiber on a fault (a race, an access out of bounds, a partial-warp shuffle,
+// ...): records the first message and leaves the block for good.
+[[noreturn]] EMULATOR_RUNTIME void fail(const std::string& message, Fault fault) {
+    detector.now.in_kernel = false;  // the message was built with checks off (race_detector.h)
+    if (current->error.empty()) current->error = message, current->fault = fault;
     current->running->waiting = Waiting::exited;
     yield_to_scheduler(true);
     __builtin_unreachable();  // an exited fiber is never resumed
 }
 
+EMULATOR_RUNTIME inline unsigned int linear_thread_index(const dim3& t) {
+    return t.x + blockDim.x * (t.y + blockDim.y * t.z);
+}
+
+inline std::string describe_index(std::uint32_t linear, const dim3& dims) {
+    return "(" + std::to_string(linear % dims.x) + ", " + std::to_string(linear / dims.x % dims.y) + ", " +
+           std::to_string(linear / (dims.x * dims.y)) + ")";
+}
+
+std::string describe_thread(std::uint32_t linear) { return describe_index(linear, blockDim); }
+std::string describe_block(std::uint32_t linear) { return describe_index(linear, gridDim); }
+
+inline bool is_builtin_variable(std::uintptr_t address) {
+    for (const dim3* v : {&threadIdx, &blockIdx, &blockDim, &gridDim}) {
+        const auto begin = reinterpret_cast<std::uintptr_t>(v);
+        if (address >= begin && address < begin + sizeof(dim3)) return true;
+    }
+    return false;
+}
+
 // ---- synchronisation points, called from fibers
 
-inline void block_barrier() {
+EMULATOR_RUNTIME inline void block_barrier(const std::source_location& where) {
+    current->running->site = {"__syncthreads", where.file_name(), static_cast<unsigned>(where.line())};
     current->running->waiting = Waiting::block_barrier;
     yield_to_scheduler(false);
 }
 
-inline unsigned int linear_thread_index(const dim3& t) {
-    return t.x + blockDim.x * (t.y + blockDim.y * t.z);
-}
-
-inline unsigned int lane_index() {
+EMULATOR_RUNTIME inline unsigned int lane_index() {
     return linear_thread_index(threadIdx) % warpSize;
 }
 
 // Offer `offered` to the warp, wait until every live lane of the warp is here, and receive
 // the value that lane `source_lane` offered.
-inline std::uint64_t warp_exchange(const char* what, unsigned int mask, std::uint64_t offered,
-                                   unsigned int source_lane) {
+EMULATOR_RUNTIME inline std::uint64_t warp_exchange(const char* what, const std::source_location& where,
+                                                    unsigned int mask, std::uint64_t offered, unsigned int source_lane) {
     const unsigned int threads = blockDim.x * blockDim.y * blockDim.z;
     const unsigned int warp_start = linear_thread_index(threadIdx) / warpSize * warpSize;
     if (mask != 0xffffffffu || warp_start + warpSize > threads)
-        fail(std::string(what) + ": the emulator supports full-warp synchronisation only (mask 0xffffffff and "
+        detector.now.in_kernel = false, fail(std::string(what) + ": the emulator supports full-warp synchronisation only (mask 0xffffffff and "
              "a block of whole warps), got mask " + std::to_string(mask) + " with " + std::to_string(threads) +
-             " threads per block");
+             " threads per block", Fault::shuffle);
     Fiber& fiber = *current->running;
+    fiber.site = {what, where.file_name(), static_cast<unsigned>(where.line())};
     fiber.offered = offered;
     fiber.source_lane = source_lane;
     fiber.waiting = Waiting::warp_sync;
@@ -167,8 +231,12 @@ inline std::uint64_t warp_exchange(const char* what, unsigned int mask, std::uin
 
 // ---- the scheduler
 
-// Releases every warp whose live lanes all wait at a warp sync, exchanging their values.
-// Returns whether any warp was released.
+inline void scheduler_fault(Block& block, const std::string& message, Fault fault) {
+    if (block.error.empty()) block.error = message, block.fault = fault;
+}
+
+// Releases every warp whose live lanes all wait at the same warp sync, exchanging their
+// values. Returns whether any warp was released.
 inline bool release_warps(Block& block) {
     bool released = false;
     const std::size_t threads = block.fibers.size();
@@ -181,20 +249,29 @@ inline bool release_warps(Block& block) {
             else if (w != Waiting::exited) complete = false;
         }
         if (!waiting || !complete) continue;
+        const std::string warp = " of warp " + std::to_string(start / warpSize);
+        const Fiber* first = nullptr;
         for (std::size_t f = start; f < end; ++f) {
             Fiber& fiber = block.fibers[f];
             if (fiber.waiting == Waiting::exited) continue;
+            if (!first) first = &fiber;
+            if (!(fiber.site == first->site)) {
+                scheduler_fault(block, "lanes" + warp + " wait at different warp synchronisations: lane " +
+                                std::to_string(first - &block.fibers[start]) + " at " + first->site.describe() +
+                                ", lane " + std::to_string(f - start) + " at " + fiber.site.describe(), Fault::shuffle);
+                return false;
+            }
             const std::size_t source = start + fiber.source_lane;
             if (source >= end || block.fibers[source].waiting == Waiting::exited) {
-                block.error = "warp shuffle: lane " + std::to_string(f - start) + " of warp " +
-                              std::to_string(start / warpSize) + " reads lane " + std::to_string(fiber.source_lane) +
-                              ", which has exited";
+                scheduler_fault(block, fiber.site.describe() + ": lane " + std::to_string(f - start) + warp +
+                                " reads lane " + std::to_string(fiber.source_lane) + ", which has exited", Fault::shuffle);
                 return false;
             }
             fiber.received = block.fibers[source].offered;
         }
         for (std::size_t f = start; f < end; ++f)
             if (block.fibers[f].waiting == Waiting::warp_sync) block.fibers[f].waiting = Waiting::nothing;
+        ++block.warp_epochs[start / warpSize];
         released = true;
     }
     return released;
@@ -212,7 +289,33 @@ inline std::string describe_deadlock(const Block& block) {
            std::to_string(exited) + " have exited (a barrier or shuffle inside a branch that not all threads take?)";
 }
 
-inline void run_block(Block& block) {
+// Whether every thread waits at one __syncthreads; a fault (recorded in the block) if some
+// wait at another one or have returned: on a GPU that hangs or is undefined.
+inline bool barrier_complete(Block& block) {
+    const Fiber* waiting = nullptr;
+    std::size_t exited = 0;
+    for (const Fiber& fiber : block.fibers) {
+        if (fiber.waiting == Waiting::exited) ++exited;
+        else if (fiber.waiting != Waiting::block_barrier) return false;
+        else if (!waiting) waiting = &fiber;
+        else if (!(fiber.site == waiting->site)) {
+            scheduler_fault(block, "threads wait at different barriers: thread " +
+                            describe_thread(waiting - block.fibers.data()) + " at " + waiting->site.describe() +
+                            ", thread " + describe_thread(&fiber - block.fibers.data()) + " at " + fiber.site.describe(),
+                            Fault::barrier);
+            return false;
+        }
+    }
+    if (waiting && exited)
+        scheduler_fault(block, waiting->site.describe() + " is not reached by every thread of the block: " +
+                        std::to_string(exited) + " of " + std::to_string(block.fibers.size()) +
+                        " threads returned before it (a barrier after a return that not all threads take?)",
+                        Fault::barrier);
+    return waiting && !exited;
+}
+
+// A fresh context per fiber (kept apart from run_block: getcontext returns twice, like setjmp).
+__attribute__((noinline)) inline void prepare_fibers(Block& block) {
     for (std::size_t f = 0; f < block.fibers.size(); ++f) {
         Fiber& fiber = block.fibers[f];
         fiber.index = {static_cast<unsigned>(f % blockDim.x), static_cast<unsigned>(f / blockDim.x % blockDim.y),
@@ -225,27 +328,32 @@ inline void run_block(Block& block) {
         fiber.context.uc_link = nullptr;
         makecontext(&fiber.context, fiber_main, 0);
     }
+}
+
+inline void run_block(Block& block) {
+    prepare_fibers(block);
+    std::vector<std::size_t> order(block.fibers.size());
+    for (std::size_t f = 0; f < order.size(); ++f) order[f] = f;
+    block.epoch = 0;
+    block.warp_epochs.assign((block.fibers.size() + warpSize - 1) / warpSize, 0);
     for (;;) {
-        for (std::size_t f = 0; f < block.fibers.size(); ++f) {
+        block.random.shuffle(order);
+        for (std::size_t f : order) {
             if (block.fibers[f].waiting != Waiting::nothing) continue;
             resume(block, f);
             if (!block.error.empty()) return;
         }
         if (release_warps(block)) continue;
         if (!block.error.empty()) return;
-        bool all_exited = true, all_at_barrier = true;
-        for (const Fiber& fiber : block.fibers) {
-            if (fiber.waiting == Waiting::exited) continue;
-            all_exited = false;
-            all_at_barrier = all_at_barrier && fiber.waiting == Waiting::block_barrier;
-        }
+        bool all_exited = true;
+        for (const Fiber& fiber : block.fibers) all_exited = all_exited && fiber.waiting == Waiting::exited;
         if (all_exited) return;
-        if (!all_at_barrier) {
-            block.error = describe_deadlock(block);
+        if (!barrier_complete(block)) {
+            scheduler_fault(block, describe_deadlock(block), Fault::barrier);
             return;
         }
-        for (Fiber& fiber : block.fibers)
-            if (fiber.waiting == Waiting::block_barrier) fiber.waiting = Waiting::nothing;
+        ++block.epoch;
+        for (Fiber& fiber : block.fibers) fiber.waiting = Waiting::nothing;
     }
 }
 
@@ -285,9 +393,24 @@ inline std::string check_config(const LaunchConfig& config) {
 
 inline thread_local std::string last_error;
 
+// Calls the kernel with the arguments that args[i] point at, as in cuLaunchKernel.
+template <class... Parameters>
+struct Call {
+    void (*kernel)(Parameters...);
+    void** args;
+    EMULATOR_RUNTIME static void run(void* context) {
+        static_cast<const Call*>(context)->unpack(std::index_sequence_for<Parameters...>{});
+    }
+    template <std::size_t... I>
+    EMULATOR_RUNTIME void unpack(std::index_sequence<I...>) const {
+        kernel(*static_cast<std::remove_cv_t<Parameters>*>(args[I])...);
+    }
+};
+
 // Runs kernel(args...) over the grid; args[i] points at the i-th argument's value, as in
-// cuLaunchKernel. Returns null, or a message if the launch failed. Launches of one library
-// are serialised: `__shared__` variables are statics, one copy for the whole process.
+// cuLaunchKernel. Returns null, or a message (starting with its fault's tag) if the launch
+// failed. Launches of one library are serialised: `__shared__` variables are statics, one
+// copy for the whole process.
 template <class... Parameters>
 const char* launch(void (*kernel)(Parameters...), const LaunchConfig& config, void** args) {
     static std::mutex one_launch_at_a_time;
@@ -302,26 +425,31 @@ const char* launch(void (*kernel)(Parameters...), const LaunchConfig& config, vo
         Stacks stacks(block.fibers.size(), fiber_stack_size);
         block.stacks = stacks.memory;
         block.stack_size = fiber_stack_size;
-        block.body = [&] {
-            [&]<std::size_t... I>(std::index_sequence<I...>) {
-                kernel(*static_cast<std::remove_cv_t<Parameters>*>(args[I])...);
-            }(std::index_sequence_for<Parameters...>{});
-        };
+        Call<Parameters...> call{kernel, args};
+        block.body = Call<Parameters...>::run;
+        block.body_context = &call;
+        block.random = {config.seed};
+        block.warp_epochs.reserve(block.fibers.size() / warpSize + 1);
+        std::vector<std::uint32_t> blocks(std::size_t(gridDim.x) * gridDim.y * gridDim.z);
+        for (std::size_t b = 0; b < blocks.size(); ++b) blocks[b] = static_cast<std::uint32_t>(b);
+        block.random.shuffle(blocks);
+        begin_launch(config.arrays, config.array_count);
         current = &block;
-        for (unsigned z = 0; z < gridDim.z && block.error.empty(); ++z)
-            for (unsigned y = 0; y < gridDim.y && block.error.empty(); ++y)
-                for (unsigned x = 0; x < gridDim.x && block.error.empty(); ++x) {
-                    blockIdx = {x, y, z};
-                    // Exactly the bytes asked for (so AddressSanitizer sees any access past them),
-                    // filled with 0xff bytes (NaN as floats) so that reading unwritten shared memory shows.
-                    block.dynamic_shared = std::malloc(config.shared_mem);
-                    std::memset(block.dynamic_shared, 0xff, config.shared_mem);
-                    run_block(block);
-                    std::free(block.dynamic_shared);
-                    if (!block.error.empty())
-                        last_error = "block (" + std::to_string(x) + ", " + std::to_string(y) + ", " +
-                                     std::to_string(z) + "): " + block.error;
-                }
+        for (std::uint32_t b : blocks) {
+            blockIdx = {b % gridDim.x, b / gridDim.x % gridDim.y, b / (gridDim.x * gridDim.y)};
+            block.linear_index = b;
+            // Exactly the bytes asked for (so AddressSanitizer sees any access past them),
+            // filled with 0xff bytes (NaN as floats) so that reading unwritten shared memory shows.
+            block.dynamic_shared = std::malloc(config.shared_mem);
+            std::memset(block.dynamic_shared, 0xff, config.shared_mem);
+            begin_block(block.dynamic_shared, config.shared_mem);
+            run_block(block);
+            std::free(block.dynamic_shared);
+            if (!block.error.empty()) {
+                last_error = fault_tag(block.fault) + ("block " + describe_block(b) + ": ") + block.error;
+                break;
+            }
+        }
         current = nullptr;
     } catch (const std::exception& e) {
         current = nullptr;
@@ -339,7 +467,7 @@ const std::uint32_t* parameter_sizes(void (*)(Parameters...)) {
 }
 
 template <class T>
-T* dynamic_shared_memory() {
+EMULATOR_RUNTIME T* dynamic_shared_memory() {
     return static_cast<T*>(current->dynamic_shared);
 }
 
@@ -347,7 +475,7 @@ T* dynamic_shared_memory() {
 
 // The exported entry points of one kernel, appended by emulator.py after the kernel's source.
 #define EMULATOR_ENTRY(kernel)                                                                              \
-    extern "C" const char* emulate_##kernel(const emulator::LaunchConfig* config, void** args) {            \
+    extern "C" __attribute__((visibility("default"))) const char* emulate_##kernel(const emulator::LaunchConfig* config, void** args) {            \
         return emulator::launch(kernel, *config, args);                                                     \
     }                                                                                                       \
-    extern "C" const std::uint32_t* parameter_sizes_##kernel() { return emulator::parameter_sizes(kernel); }
+    extern "C" __attribute__((visibility("default"))) const std::uint32_t* parameter_sizes_##kernel() { return emulator::parameter_sizes(kernel); }

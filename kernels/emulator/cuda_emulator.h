@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <source_location>
 
 #include "block_scheduler.h"
 
@@ -44,20 +45,23 @@ inline float __int_as_float(int bits) { return std::bit_cast<float>(bits); }
 inline float __int_as_float(unsigned int bits) { return std::bit_cast<float>(bits); }
 inline int __float_as_int(float x) { return std::bit_cast<int>(x); }
 
-// ---- synchronisation
-inline void __syncthreads() { emulator::block_barrier(); }
+// ---- synchronisation: each call records where in the kernel's source it stands, so that
+// threads at different barriers or lanes at different shuffles are reported.
+using Where = std::source_location;
 
-inline void __syncwarp(unsigned int mask = 0xffffffffu) {
-    emulator::warp_exchange("__syncwarp", mask, 0, emulator::lane_index());
+EMULATOR_RUNTIME inline void __syncthreads(Where where = Where::current()) { emulator::block_barrier(where); }
+
+EMULATOR_RUNTIME inline void __syncwarp(unsigned int mask = 0xffffffffu, Where where = Where::current()) {
+    emulator::warp_exchange("__syncwarp", where, mask, 0, emulator::lane_index());
 }
 
 // A warp shuffle: every lane offers `value` and receives the value of lane `source`.
 template <class T>
-T shuffle_from(const char* what, unsigned int mask, T value, unsigned int source) {
+EMULATOR_RUNTIME T shuffle_from(const char* what, const Where& where, unsigned int mask, T value, unsigned int source) {
     static_assert(sizeof(T) <= sizeof(std::uint64_t), "shuffled values are at most 8 bytes");
     std::uint64_t offered = 0;
     std::memcpy(&offered, &value, sizeof(T));
-    const std::uint64_t received = emulator::warp_exchange(what, mask, offered, source);
+    const std::uint64_t received = emulator::warp_exchange(what, where, mask, offered, source);
     T result;
     std::memcpy(&result, &received, sizeof(T));
     return result;
@@ -66,35 +70,36 @@ T shuffle_from(const char* what, unsigned int mask, T value, unsigned int source
 // The source lanes follow the CUDA C++ Programming Guide: lanes form groups of `width`; a lane
 // whose source falls outside its group (later groups, for xor) gets its own value back.
 template <class T>
-T __shfl_sync(unsigned int mask, T value, int source_lane, int width = warpSize) {
+EMULATOR_RUNTIME T __shfl_sync(unsigned int mask, T value, int source_lane, int width = warpSize, Where where = Where::current()) {
     const unsigned int lane = emulator::lane_index();
     const unsigned int group_start = lane / width * width;
-    return shuffle_from("__shfl_sync", mask, value, group_start + ((source_lane % width) + width) % width);
+    return shuffle_from("__shfl_sync", where, mask, value, group_start + ((source_lane % width) + width) % width);
 }
 
 template <class T>
-T __shfl_up_sync(unsigned int mask, T value, unsigned int delta, int width = warpSize) {
+EMULATOR_RUNTIME T __shfl_up_sync(unsigned int mask, T value, unsigned int delta, int width = warpSize, Where where = Where::current()) {
     const unsigned int lane = emulator::lane_index();
-    return shuffle_from("__shfl_up_sync", mask, value, lane % width < delta ? lane : lane - delta);
+    return shuffle_from("__shfl_up_sync", where, mask, value, lane % width < delta ? lane : lane - delta);
 }
 
 template <class T>
-T __shfl_down_sync(unsigned int mask, T value, unsigned int delta, int width = warpSize) {
+EMULATOR_RUNTIME T __shfl_down_sync(unsigned int mask, T value, unsigned int delta, int width = warpSize, Where where = Where::current()) {
     const unsigned int lane = emulator::lane_index();
-    return shuffle_from("__shfl_down_sync", mask, value, lane % width + delta >= unsigned(width) ? lane : lane + delta);
+    return shuffle_from("__shfl_down_sync", where, mask, value, lane % width + delta >= unsigned(width) ? lane : lane + delta);
 }
 
 template <class T>
-T __shfl_xor_sync(unsigned int mask, T value, int lane_mask, int width = warpSize) {
+EMULATOR_RUNTIME T __shfl_xor_sync(unsigned int mask, T value, int lane_mask, int width = warpSize, Where where = Where::current()) {
     const unsigned int lane = emulator::lane_index();
     const unsigned int source = lane ^ lane_mask;
-    return shuffle_from("__shfl_xor_sync", mask, value, source >= (lane / width + 1) * width ? lane : source);
+    return shuffle_from("__shfl_xor_sync", where, mask, value, source >= (lane / width + 1) * width ? lane : source);
 }
 
 // ---- atomics: a fiber runs uninterrupted between synchronisation points, so a plain
-// read-modify-write is atomic here.
+// read-modify-write is atomic here; the race detector records it as atomic.
 template <class T>
-T atomicAdd(T* address, T value) {
+EMULATOR_RUNTIME T atomicAdd(T* address, T value) {
+    emulator::check_access(address, sizeof(T), true, true);
     const T old = *address;
     *address = old + value;
     return old;

@@ -10,15 +10,24 @@ in a cache directory keyed by the source's hash.
 Arguments follow the kernel's C signature, which is read from the source: an array (or None,
 a null pointer) for each pointer parameter, of the pointee's dtype and C-contiguous; a Python
 or NumPy number for each scalar parameter, converted to the parameter's C type.
+
+On the emulator every launch is checked for data races, out-of-bounds accesses, reads of
+unwritten shared memory and misused barriers and shuffles (kernels/emulator/README.md); a
+fault raises a KernelFault subclass. Each launch runs blocks and threads in a fresh order, drawn
+from SCRATCHGEN_EMULATOR_SEED (default 0) plus the number of launches so far.
 """
 import ctypes
 import functools
 import importlib.util
+import itertools
+import os
 import pathlib
 import re
 from dataclasses import dataclass
 
 import numpy
+
+from scratchgen.backends.kernel_faults import raise_fault
 
 
 def _find_kernels_dir():
@@ -85,12 +94,19 @@ def kernels():
     """Every kernel of kernels/*.cu by name, with its parsed signature."""
     found = {}
     for path in kernel_files():
-        for match in _KERNEL.finditer(path.read_text()):
-            name, parameter_list = match.groups()
+        for name, kernel in parse_kernels(path.read_text(), path).items():
             if name in found:
                 raise ValueError(f"kernel {name} is defined in both {found[name].path.name} and {path.name}")
-            parameters = tuple(_parse_parameter(p, name, path) for p in parameter_list.split(","))
-            found[name] = Kernel(name, path, parameters)
+            found[name] = kernel
+    return found
+
+
+def parse_kernels(text, path):
+    """The kernels of a CUDA source text by name, with their signatures; `path` names the source."""
+    found = {}
+    for match in _KERNEL.finditer(text):
+        name, parameter_list = match.groups()
+        found[name] = Kernel(name, path, tuple(_parse_parameter(p, name, path) for p in parameter_list.split(",")))
     return found
 
 
@@ -102,16 +118,22 @@ def kernel_source(path):
 
 
 def _expand_includes(file, seen):
-    text = _PRAGMA_ONCE.sub("", file.read_text())
+    return expand_includes(file.read_text(), file.name, file.parent, seen)
+
+
+def expand_includes(text, name, directory, seen=None):
+    """`text` (a source called `name`) with its `#include "x.cuh"` of `directory` inlined."""
+    seen = set() if seen is None else seen
+    text = _PRAGMA_ONCE.sub("", text)
 
     def include(match):
-        header = file.parent / match.group(1)
+        header = directory / match.group(1)
         if header in seen:
             return ""
         seen.add(header)
         next_line = text.count("\n", 0, match.end()) + 2
-        return f'{_expand_includes(header, seen)}\n#line {next_line} "{file.name}"'
-    return f'#line 1 "{file.name}"\n' + _INCLUDE.sub(include, text)
+        return f'{_expand_includes(header, seen)}\n#line {next_line} "{name}"'
+    return f'#line 1 "{name}"\n' + _INCLUDE.sub(include, text)
 
 
 def launch(kernel_name, grid, block, args, shared_mem=0):
@@ -120,6 +142,25 @@ def launch(kernel_name, grid, block, args, shared_mem=0):
     kernel = kernels().get(kernel_name)
     if kernel is None:
         raise ValueError(f"launch: no kernel named {kernel_name!r} in {KERNELS_DIR}")
+    grid, block, values, on_gpu = checked_launch(kernel, grid, block, args, shared_mem)
+    if on_gpu:
+        _gpu_module(kernel.path).get_function(kernel_name)(grid, block, tuple(values), shared_mem=shared_mem)
+    else:
+        run_emulated(emulated_module(kernel.path), kernel, grid, block, values, shared_mem, _next_seed())
+
+
+_launches = itertools.count()
+
+
+def _next_seed():
+    """A fresh order of blocks and threads for every launch: SCRATCHGEN_EMULATOR_SEED plus the
+    number of launches so far (a fault's message gives the seed, to rerun it with emulate)."""
+    return int(os.environ.get("SCRATCHGEN_EMULATOR_SEED", "0")) + next(_launches)
+
+
+def checked_launch(kernel, grid, block, args, shared_mem):
+    """(grid, block, argument values, whether on the GPU) for a launch of `kernel`, checked."""
+    kernel_name = kernel.name
     grid, block = _dims(kernel_name, "grid", grid), _dims(kernel_name, "block", block)
     if block[0] * block[1] * block[2] > MAX_THREADS_PER_BLOCK:
         raise ValueError(f"launch {kernel_name}: a block holds at most {MAX_THREADS_PER_BLOCK} threads, got {block}")
@@ -130,12 +171,17 @@ def launch(kernel_name, grid, block, args, shared_mem=0):
         raise TypeError(f"launch {kernel_name}: takes {len(kernel.parameters)} arguments "
                         f"({', '.join(p.name for p in kernel.parameters)}), got {len(args)}")
     on_gpu = _on_gpu(kernel_name, kernel.parameters, args)
-    values = [_convert(kernel_name, p, a) for p, a in zip(kernel.parameters, args)]
-    if on_gpu:
-        _gpu_module(kernel.path).get_function(kernel_name)(grid, block, tuple(values), shared_mem=shared_mem)
-    else:
-        arguments = [_ctypes_value(p, v) for p, v in zip(kernel.parameters, values)]
-        emulated_module(kernel.path).launch(kernel_name, grid, block, shared_mem, arguments)
+    return grid, block, [_convert(kernel_name, p, a) for p, a in zip(kernel.parameters, args)], on_gpu
+
+
+def run_emulated(module, kernel, grid, block, values, shared_mem, seed):
+    """Run `kernel` of an emulated module on checked values; a fault raises its KernelFault."""
+    arguments = [_ctypes_value(p, v) for p, v in zip(kernel.parameters, values)]
+    arrays = [(p.name, v.ctypes.data, v.nbytes, v.itemsize) for p, v in zip(kernel.parameters, values)
+              if p.pointer and v is not None]
+    fault = module.launch(kernel.name, grid, block, shared_mem, arguments, arrays, seed)
+    if fault is not None:
+        raise_fault(fault[0], f"{fault[1]} (seed {seed})")
 
 
 def array_module(array):
@@ -217,11 +263,15 @@ def emulator_module():
 
 @functools.cache
 def emulated_module(path):
-    names = [k.name for k in kernels().values() if k.path == path]
-    module = emulator_module().load(kernel_source(path), path.name, names)
-    for name in names:
-        expected = [p.dtype.itemsize if not p.pointer else ctypes.sizeof(ctypes.c_void_p) for p in kernels()[name].parameters]
-        if module.parameter_sizes(name) != expected:
-            raise RuntimeError(f"launch: kernel {name}: parameter sizes {module.parameter_sizes(name)} as compiled "
-                               f"differ from {expected} as parsed from {path.name}")
+    return load_emulated(kernel_source(path), path.name, [k for k in kernels().values() if k.path == path])
+
+
+def load_emulated(source_text, source_name, kernel_list):
+    """The emulator's build of a source, its kernels' parameter sizes checked against their signatures."""
+    module = emulator_module().load(source_text, source_name, [k.name for k in kernel_list])
+    for kernel in kernel_list:
+        expected = [p.dtype.itemsize if not p.pointer else ctypes.sizeof(ctypes.c_void_p) for p in kernel.parameters]
+        if module.parameter_sizes(kernel.name) != expected:
+            raise RuntimeError(f"launch: kernel {kernel.name}: parameter sizes {module.parameter_sizes(kernel.name)} "
+                               f"as compiled differ from {expected} as parsed from {source_name}")
     return module
