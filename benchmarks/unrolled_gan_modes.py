@@ -6,7 +6,10 @@ per K, one column per snapshot of training, G's samples over the ring's centres.
         --out benchmarks/results/unrolled-gan-8gaussians
 
 writes OUT.json (every snapshot of every run), OUT.md (the table at the last step: mean and
-each seed) and OUT.png (the figure, for the first seed). Each run is `scratchgen train
+each seed) and OUT.png (the figure, for the first seed). Each finished run is kept in
+OUT-runs/K<k>-seed<s>.npz, and a run already there is not trained again: several processes
+with different --unroll or --seeds can share the work, and a last call with all of them
+writes the table and the figure. Each run is `scratchgen train
 unrolled-gan --set unroll=K --seed S --steps N` (the same settings, batches and noise), trained
 in this process; the metrics are those of `scratchgen eval` (VEEGAN's protocol: a sample is of
 high quality within 3 standard deviations of a centre, a mode is covered by 20 of them).
@@ -38,6 +41,27 @@ def train(unroll, seed, steps, snapshots, dataset, overrides):
         if step in marks:
             samples = model.sample(TOY_SAMPLES, generator=stream(seed, EVAL_STREAM))
             records.append((step, toy_sample_metrics(samples, dataset), samples))
+    return records
+
+
+def run_file(out, k, seed, steps):
+    return out.parent / f"{out.name}-runs" / f"K{k}-seed{seed}-steps{steps}.npz"
+
+
+def load_or_train(out, k, seed, args, overrides):
+    """The snapshots of run (k, seed): from its file, or trained now and saved there."""
+    path = run_file(out, k, seed, args.steps)
+    if path.exists():
+        with numpy.load(path) as saved:
+            metrics = json.loads(str(saved["metrics"]))
+            return [(step, m, saved[f"samples_{step}"]) for step, m in metrics]
+    start = time.perf_counter()
+    records = train(k, seed, args.steps, args.snapshots, args.dataset, overrides)
+    print(f"K={k} seed={seed}: {[(s, m['modes_covered']) for s, m, _ in records]} "
+          f"({time.perf_counter() - start:.0f} s)", flush=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    numpy.savez_compressed(path, metrics=json.dumps([(step, m) for step, m, _ in records]),
+                           **{f"samples_{step}": samples for step, _, samples in records})
     return records
 
 
@@ -85,15 +109,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     overrides = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.set)}
     sg.set_num_threads(1)  # several of these runs side by side are faster than one on every core
-    results = {}
-    for k in args.unroll:
-        for seed in args.seeds:
-            start = time.perf_counter()
-            results[(k, seed)] = train(k, seed, args.steps, args.snapshots, args.dataset, overrides)
-            print(f"K={k} seed={seed}: {[(s, m['modes_covered']) for s, m, _ in results[(k, seed)]]} "
-                  f"({time.perf_counter() - start:.0f} s)", flush=True)
     out = pathlib.Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    results = {(k, seed): load_or_train(out, k, seed, args, overrides) for k in args.unroll for seed in args.seeds}
     out.with_suffix(".json").write_text(json.dumps(
         {"args": vars(args), "runs": [{"unroll": k, "seed": seed, "snapshots": [{"step": s, **m} for s, m, _ in runs]}
                                       for (k, seed), runs in results.items()]}, indent=1))

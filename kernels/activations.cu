@@ -4,74 +4,85 @@
 #include "common.cuh"
 
 // 1 / (1 + e^-x) without overflow: e = e^-|x| lies in (0, 1].
-__device__ __forceinline__ float stable_sigmoid(float x) {
-    const float e = expf(-fabsf(x));
-    return x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+template <class T>
+__device__ __forceinline__ T stable_sigmoid(T x) {
+    const T e = exp(-fabs(x));
+    return x >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
 }
 
-extern "C" __global__ void relu_forward(const float* __restrict__ x, float* __restrict__ y, long long n) {
-    for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+template <class T>
+__global__ void relu_forward(const T* __restrict__ x, T* __restrict__ y, long long n) {
+    for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) y[i] = x[i] < T(0) ? T(0) : x[i];
 }
 
 // torch's threshold_backward: the gradient passes where x > 0.
-extern "C" __global__ void relu_backward(const float* __restrict__ x, const float* __restrict__ grad_out,
-                                         float* __restrict__ grad_in, long long n) {
+template <class T>
+__global__ void relu_backward(const T* __restrict__ x, const T* __restrict__ grad_out,
+                              T* __restrict__ grad_in, long long n) {
     for (long long i = grid_thread_index(); i < n; i += grid_thread_count())
-        grad_in[i] = x[i] > 0.0f ? grad_out[i] : 0.0f;
+        grad_in[i] = x[i] > T(0) ? grad_out[i] : T(0);
 }
 
-extern "C" __global__ void leaky_relu_forward(const float* __restrict__ x, float* __restrict__ y, long long n,
-                                              float negative_slope) {
+template <class T>
+__global__ void leaky_relu_forward(const T* __restrict__ x, T* __restrict__ y, long long n,
+                                   T negative_slope) {
     for (long long i = grid_thread_index(); i < n; i += grid_thread_count())
-        y[i] = x[i] > 0.0f ? x[i] : x[i] * negative_slope;
+        y[i] = x[i] > T(0) ? x[i] : x[i] * negative_slope;
 }
 
-extern "C" __global__ void leaky_relu_backward(const float* __restrict__ x, const float* __restrict__ grad_out,
-                                               float* __restrict__ grad_in, long long n, float negative_slope) {
+template <class T>
+__global__ void leaky_relu_backward(const T* __restrict__ x, const T* __restrict__ grad_out,
+                                    T* __restrict__ grad_in, long long n, T negative_slope) {
     for (long long i = grid_thread_index(); i < n; i += grid_thread_count())
-        grad_in[i] = x[i] > 0.0f ? grad_out[i] : grad_out[i] * negative_slope;
+        grad_in[i] = x[i] > T(0) ? grad_out[i] : grad_out[i] * negative_slope;
 }
 
-extern "C" __global__ void tanh_forward(const float* __restrict__ x, float* __restrict__ y, long long n) {
-    for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) y[i] = tanhf(x[i]);
+template <class T>
+__global__ void tanh_forward(const T* __restrict__ x, T* __restrict__ y, long long n) {
+    for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) y[i] = tanh(x[i]);
 }
 
 // tanh'(x) = 1 - tanh(x)^2
-extern "C" __global__ void tanh_backward(const float* __restrict__ x, const float* __restrict__ grad_out,
-                                         float* __restrict__ grad_in, long long n) {
+template <class T>
+__global__ void tanh_backward(const T* __restrict__ x, const T* __restrict__ grad_out,
+                              T* __restrict__ grad_in, long long n) {
     for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) {
-        const float t = tanhf(x[i]);
-        grad_in[i] = grad_out[i] * (1.0f - t * t);
+        const T t = tanh(x[i]);
+        grad_in[i] = grad_out[i] * (T(1) - t * t);
     }
 }
 
-extern "C" __global__ void sigmoid_forward(const float* __restrict__ x, float* __restrict__ y, long long n) {
+template <class T>
+__global__ void sigmoid_forward(const T* __restrict__ x, T* __restrict__ y, long long n) {
     for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) y[i] = stable_sigmoid(x[i]);
 }
 
 // sigmoid'(x) = sigmoid(x) * (1 - sigmoid(x))
-extern "C" __global__ void sigmoid_backward(const float* __restrict__ x, const float* __restrict__ grad_out,
-                                            float* __restrict__ grad_in, long long n) {
+template <class T>
+__global__ void sigmoid_backward(const T* __restrict__ x, const T* __restrict__ grad_out,
+                                 T* __restrict__ grad_in, long long n) {
     for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) {
-        const float s = stable_sigmoid(x[i]);
-        grad_in[i] = grad_out[i] * s * (1.0f - s);
+        const T s = stable_sigmoid(x[i]);
+        grad_in[i] = grad_out[i] * s * (T(1) - s);
     }
 }
 
 // torch.nn.functional.softplus: log(1 + e^(beta x)) / beta, and x itself where beta x > threshold.
-extern "C" __global__ void softplus_forward(const float* __restrict__ x, float* __restrict__ y, long long n,
-                                            float beta, float threshold) {
+template <class T>
+__global__ void softplus_forward(const T* __restrict__ x, T* __restrict__ y, long long n,
+                                 T beta, T threshold) {
     for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) {
-        const float scaled = x[i] * beta;
-        y[i] = scaled > threshold ? x[i] : log1pf(expf(scaled)) / beta;
+        const T scaled = x[i] * beta;
+        y[i] = scaled > threshold ? x[i] : log1p(exp(scaled)) / beta;
     }
 }
 
 // softplus'(x) = sigmoid(beta x), and 1 where beta x > threshold (torch's softplus_backward).
-extern "C" __global__ void softplus_backward(const float* __restrict__ x, const float* __restrict__ grad_out,
-                                             float* __restrict__ grad_in, long long n, float beta, float threshold) {
+template <class T>
+__global__ void softplus_backward(const T* __restrict__ x, const T* __restrict__ grad_out,
+                                  T* __restrict__ grad_in, long long n, T beta, T threshold) {
     for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) {
-        const float scaled = x[i] * beta;
+        const T scaled = x[i] * beta;
         grad_in[i] = scaled > threshold ? grad_out[i] : grad_out[i] * stable_sigmoid(scaled);
     }
 }

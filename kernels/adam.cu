@@ -6,24 +6,25 @@
 #include "optimizer_common.cuh"
 
 // max_exp_avg_sq is null unless amsgrad (Reddi et al. 2018: normalise by the running maximum of v).
-extern "C" __global__ void adam_update(float* __restrict__ param, const float* __restrict__ grad,
-                                       float* __restrict__ exp_avg, float* __restrict__ exp_avg_sq,
-                                       float* __restrict__ max_exp_avg_sq, long long n, float step_size,
-                                       float bias_correction2_sqrt, float beta1, float beta2, float eps,
-                                       float weight_decay, int maximize) {
+template <class T>
+__global__ void adam_update(T* __restrict__ param, const T* __restrict__ grad,
+                            T* __restrict__ exp_avg, T* __restrict__ exp_avg_sq,
+                            T* __restrict__ max_exp_avg_sq, long long n, T step_size,
+                            T bias_correction2_sqrt, T beta1, T beta2, T eps,
+                            T weight_decay, int maximize) {
     for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) {
-        const float g = effective_grad(grad[i], param[i], weight_decay, maximize);
-        const float m = lerp(exp_avg[i], g, 1.0f - beta1);     // m = beta1 * m + (1 - beta1) * g
-        const float v = exp_avg_sq[i] * beta2 + g * g * (1.0f - beta2);  // v = beta2 * v + (1 - beta2) * g^2
+        const T g = effective_grad(grad[i], param[i], weight_decay, maximize);
+        const T m = lerp(exp_avg[i], g, T(1) - beta1);     // m = beta1 * m + (1 - beta1) * g
+        const T v = exp_avg_sq[i] * beta2 + g * g * (T(1) - beta2);  // v = beta2 * v + (1 - beta2) * g^2
         exp_avg[i] = m;
         exp_avg_sq[i] = v;
-        float second_moment = v;
+        T second_moment = v;
         if (max_exp_avg_sq) {
-            second_moment = fmaxf(max_exp_avg_sq[i], v);
+            second_moment = fmax(max_exp_avg_sq[i], v);
             max_exp_avg_sq[i] = second_moment;
         }
         // m_hat / (sqrt(v_hat) + eps) with the corrections folded as torch does
-        const float denom = sqrtf(second_moment) / bias_correction2_sqrt + eps;
+        const T denom = sqrt(second_moment) / bias_correction2_sqrt + eps;
         param[i] += -step_size * (m / denom);
     }
 }

@@ -18,19 +18,33 @@ __device__ __forceinline__ int warp_row() {
     return (int)(blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32);
 }
 
-// -inf as a bit pattern: NVRTC has no <cmath>, so no INFINITY macro.
-__device__ __forceinline__ float negative_infinity() {
-    return __int_as_float(0xff800000);
-}
+// The kernels are templates over T, float or double (launch.py instantiates both); these
+// constants of T are bit patterns, since NVRTC has no <cmath> (no INFINITY, no FLT_MIN).
+template <class T>
+struct Limits;
 
-// The smallest positive normal float (FLT_MIN), for clamping before a logarithm.
-__device__ __forceinline__ float smallest_normal_float() {
-    return __int_as_float(0x00800000);
+template <>
+struct Limits<float> {
+    // -inf, and the smallest positive normal value (FLT_MIN) for clamping before a logarithm
+    __device__ static float negative_infinity() { return __int_as_float(0xff800000); }
+    __device__ static float smallest_normal() { return __int_as_float(0x00800000); }
+};
+
+template <>
+struct Limits<double> {
+    __device__ static double negative_infinity() { return __longlong_as_double(0xfff0000000000000ll); }
+    __device__ static double smallest_normal() { return __longlong_as_double(0x0010000000000000ll); }
+};
+
+template <class T>
+__device__ __forceinline__ T negative_infinity() {
+    return Limits<T>::negative_infinity();
 }
 
 // Sum of v over the 32 lanes of a warp, returned to every lane: a butterfly of shuffles in
 // which lane l adds the value of lane l ^ offset, for offset 16, 8, 4, 2, 1.
-__device__ __forceinline__ float warp_sum(float v) {
+template <class T>
+__device__ __forceinline__ T warp_sum(T v) {
     for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffff, v, offset);
     return v;
 }
@@ -57,6 +71,7 @@ __device__ T block_combine(T v, T identity) {
 }
 
 // Sum of v over all threads of a block, returned to every thread (block_combine).
-__device__ float block_sum(float v) {
-    return block_combine<float, warp_sum>(v, 0.0f);
+template <class T>
+__device__ T block_sum(T v) {
+    return block_combine<T, warp_sum<T>>(v, T(0));
 }

@@ -4,11 +4,12 @@
 // Mapping: a grid-stride loop, one element per thread per iteration.
 #include "common.cuh"
 
-extern "C" __global__ void dropout_forward(const float* __restrict__ x, const float* __restrict__ uniform,
-                                           float* __restrict__ y, float* __restrict__ mask, long long n, float p) {
-    const float scale = 1.0f / (1.0f - p);
+template <class T>
+__global__ void dropout_forward(const T* __restrict__ x, const T* __restrict__ uniform,
+                                T* __restrict__ y, T* __restrict__ mask, long long n, T p) {
+    const T scale = T(1) / (T(1) - p);
     for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) {
-        const float keep = uniform[i] >= p ? scale : 0.0f;
+        const T keep = uniform[i] >= p ? scale : T(0);
         mask[i] = keep;
         y[i] = x[i] * keep;
     }

@@ -1,15 +1,15 @@
-// Tiled single-precision GEMM: C = A @ B for row-major float32 A (M x K), B (K x N), C (M x N).
+// Tiled GEMM: C = A @ B for row-major A (M x K), B (K x N), C (M x N) of T = float or double.
 //
 // Mapping: one block of 256 threads computes a 128 x 128 tile of C. Its threads form a 16 x 16
 // grid; thread (ty, tx) accumulates an 8 x 8 micro-tile of C in registers: rows
 // {ty * 4 + r, 64 + ty * 4 + r} and columns {tx * 4 + q, 64 + tx * 4 + q} for r, q < 4 (two
-// groups of 4, so that the 16 threads of a half-warp read 16 consecutive float4 from shared
-// memory, without bank conflicts). K is consumed 8 at a time:
+// groups of 4, so that the 16 threads of a half-warp read 16 consecutive groups of four from
+// shared memory, without bank conflicts in float). K is consumed 8 at a time:
 //   a_tile[k][m]: the 128 x 8 slice of A, stored transposed (k major) so that a thread's
-//                 4 consecutive rows are one float4 read; rows padded by 4 floats so that the
+//                 4 consecutive rows are one Quad read; rows padded by 4 values so that the
 //                 transposing stores of a warp fall into different banks.
 //   b_tile[k][n]: the 8 x 128 slice of B as it is laid out in memory.
-// Each slice is loaded cooperatively, one float4 per thread for each of A and B; values past
+// Each slice is loaded cooperatively, one Quad per thread for each of A and B; values past
 // the edges of A and B load as 0, so M, N and K need not be multiples of the tile.
 
 #define TILE_M 128
@@ -17,12 +17,20 @@
 #define TILE_K 8
 #define A_TILE_STRIDE (TILE_M + 4)
 
+// Four consecutive values of T, loaded and stored as one vector (float4 for float).
+template <class T>
+struct __align__(4 * sizeof(T)) Quad {
+    T x, y, z, w;
+};
+
 // Four consecutive values m[row][col ... col + 3] of a rows x cols row-major matrix, 0 outside
-// it: one 16-byte load when all four are inside and aligned, else four guarded loads.
-__device__ __forceinline__ float4 load_four(const float* m, int row, int col, int rows, int cols) {
-    const float* p = m + (long long)row * cols + col;
-    if (row < rows && col + 3 < cols && ((unsigned long long)p & 15) == 0) return *reinterpret_cast<const float4*>(p);
-    float4 v = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+// it: one vector load when all four are inside and aligned, else four guarded loads.
+template <class T>
+__device__ __forceinline__ Quad<T> load_four(const T* m, int row, int col, int rows, int cols) {
+    const T* p = m + (long long)row * cols + col;
+    if (row < rows && col + 3 < cols && ((unsigned long long)p % sizeof(Quad<T>)) == 0)
+        return *reinterpret_cast<const Quad<T>*>(p);
+    Quad<T> v = {T(0), T(0), T(0), T(0)};
     if (row < rows) {
         if (col < cols) v.x = p[0];
         if (col + 1 < cols) v.y = p[1];
@@ -37,23 +45,24 @@ __device__ __forceinline__ int micro_offset(int t, int e) {
     return (e / 4) * 64 + t * 4 + e % 4;
 }
 
-extern "C" __global__ void __launch_bounds__(256) sgemm_tiled(
-    const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C, int M, int N, int K) {
-    __shared__ __align__(16) float a_tile[TILE_K][A_TILE_STRIDE];
-    __shared__ __align__(16) float b_tile[TILE_K][TILE_N];
+template <class T>
+__global__ void __launch_bounds__(256) gemm_tiled(
+    const T* __restrict__ A, const T* __restrict__ B, T* __restrict__ C, int M, int N, int K) {
+    __shared__ __align__(32) T a_tile[TILE_K][A_TILE_STRIDE];
+    __shared__ __align__(32) T b_tile[TILE_K][TILE_N];
     const int tid = threadIdx.x, ty = tid / 16, tx = tid % 16;
     const int row0 = blockIdx.y * TILE_M, col0 = blockIdx.x * TILE_N;
-    // The float4 each thread loads: A row tid / 2, columns (tid % 2) * 4; B row tid / 32, columns (tid % 32) * 4.
+    // The Quad each thread loads: A row tid / 2, columns (tid % 2) * 4; B row tid / 32, columns (tid % 32) * 4.
     const int a_row = tid / 2, a_col = (tid % 2) * 4, b_row = tid / 32, b_col = (tid % 32) * 4;
-    float acc[8][8] = {};
-    float a_frag[8], b_frag[8];
+    T acc[8][8] = {};
+    T a_frag[8], b_frag[8];
     for (int k0 = 0; k0 < K; k0 += TILE_K) {
-        const float4 a = load_four(A, row0 + a_row, k0 + a_col, M, K);
+        const Quad<T> a = load_four(A, row0 + a_row, k0 + a_col, M, K);
         a_tile[a_col + 0][a_row] = a.x;
         a_tile[a_col + 1][a_row] = a.y;
         a_tile[a_col + 2][a_row] = a.z;
         a_tile[a_col + 3][a_row] = a.w;
-        *reinterpret_cast<float4*>(&b_tile[b_row][b_col]) = load_four(B, k0 + b_row, col0 + b_col, K, N);
+        *reinterpret_cast<Quad<T>*>(&b_tile[b_row][b_col]) = load_four(B, k0 + b_row, col0 + b_col, K, N);
         __syncthreads();
 #pragma unroll
         for (int k = 0; k < TILE_K; ++k) {

@@ -9,19 +9,20 @@
 
 // One block row of the grid per matrix row r = (c, i, j): grid (C * kh * kw, chunks), 1-D blocks.
 // The threads of the chunks stride over the row's Ho * Wo * N columns (a grid-stride loop in y).
-extern "C" __global__ void im2col(const float* __restrict__ image, float* __restrict__ cols, int N, int H, int W,
-                                  int kh, int kw, int sh, int sw, int pad_top, int pad_left, int dh, int dw, int Ho,
-                                  int Wo) {
+template <class T>
+__global__ void im2col(const T* __restrict__ image, T* __restrict__ cols, int N, int H, int W,
+                       int kh, int kw, int sh, int sw, int pad_top, int pad_left, int dh, int dw, int Ho,
+                       int Wo) {
     const int r = blockIdx.x;
     const int c = r / (kh * kw), i = r / kw % kh, j = r % kw;
     const int width = Ho * Wo * N;
-    const float* channel = image + (long long)c * H * W * N;
-    float* out = cols + (long long)r * width;
+    const T* channel = image + (long long)c * H * W * N;
+    T* out = cols + (long long)r * width;
     for (int col = blockIdx.y * blockDim.x + threadIdx.x; col < width; col += gridDim.y * blockDim.x) {
         const int n = col % N, ow = col / N % Wo, oh = col / N / Wo;
         const int h = oh * sh - pad_top + i * dh, w = ow * sw - pad_left + j * dw;
         const bool inside = h >= 0 && h < H && w >= 0 && w < W;
-        out[col] = inside ? channel[((long long)h * W + w) * N + n] : 0.0f;
+        out[col] = inside ? channel[((long long)h * W + w) * N + n] : T(0);
     }
 }
 
@@ -30,14 +31,15 @@ extern "C" __global__ void im2col(const float* __restrict__ image, float* __rest
 // ow * sw - pad_left + j * dw = w, if it is on the grid. A gather, so every image element is
 // written once by one thread (no atomics, deterministic).
 // Mapping: grid (C, chunks), 1-D blocks; the threads of channel c stride over its H * W * N values.
-extern "C" __global__ void col2im(const float* __restrict__ cols, float* __restrict__ image, int N, int H, int W,
-                                  int kh, int kw, int sh, int sw, int pad_top, int pad_left, int dh, int dw, int Ho,
-                                  int Wo) {
+template <class T>
+__global__ void col2im(const T* __restrict__ cols, T* __restrict__ image, int N, int H, int W,
+                       int kh, int kw, int sh, int sw, int pad_top, int pad_left, int dh, int dw, int Ho,
+                       int Wo) {
     const int c = blockIdx.x;
     const int plane = H * W * N, width = Ho * Wo * N;
     for (int index = blockIdx.y * blockDim.x + threadIdx.x; index < plane; index += gridDim.y * blockDim.x) {
         const int n = index % N, w = index / N % W, h = index / N / W;
-        float total = 0.0f;
+        T total = T(0);
         for (int i = 0; i < kh; ++i) {
             const int row_offset = h + pad_top - i * dh;  // = oh * sh
             if (row_offset < 0 || row_offset % sh != 0 || row_offset / sh >= Ho) continue;

@@ -7,23 +7,25 @@
 #include "common.cuh"
 
 // 1 / (1 + e^-x) without overflow: e = e^-|x| lies in (0, 1] (as activations.cu).
-__device__ __forceinline__ float lstm_sigmoid(float x) {
-    const float e = expf(-fabsf(x));
-    return x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+template <class T>
+__device__ __forceinline__ T lstm_sigmoid(T x) {
+    const T e = exp(-fabs(x));
+    return x >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
 }
 
-extern "C" __global__ void lstm_cell_forward(const float* __restrict__ gates, const float* __restrict__ c,
-                                             float* __restrict__ out, long long rows, long long hidden) {
+template <class T>
+__global__ void lstm_cell_forward(const T* __restrict__ gates, const T* __restrict__ c,
+                                  T* __restrict__ out, long long rows, long long hidden) {
     const long long n = rows * hidden;
     for (long long k = grid_thread_index(); k < n; k += grid_thread_count()) {
         const long long row = k / hidden, unit = k - row * hidden;
-        const float* g = gates + row * 4 * hidden + unit;
-        const float input_gate = lstm_sigmoid(g[0]);
-        const float forget_gate = lstm_sigmoid(g[hidden]);
-        const float cell_gate = tanhf(g[2 * hidden]);
-        const float output_gate = lstm_sigmoid(g[3 * hidden]);
-        const float c_new = forget_gate * c[k] + input_gate * cell_gate;
-        out[k] = output_gate * tanhf(c_new);
+        const T* g = gates + row * 4 * hidden + unit;
+        const T input_gate = lstm_sigmoid(g[0]);
+        const T forget_gate = lstm_sigmoid(g[hidden]);
+        const T cell_gate = tanh(g[2 * hidden]);
+        const T output_gate = lstm_sigmoid(g[3 * hidden]);
+        const T c_new = forget_gate * c[k] + input_gate * cell_gate;
+        out[k] = output_gate * tanh(c_new);
         out[n + k] = c_new;
     }
 }

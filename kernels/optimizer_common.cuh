@@ -3,12 +3,14 @@
 #pragma once
 
 // The gradient an update follows: negated to maximize, plus the L2 term weight_decay * param.
-__device__ __forceinline__ float effective_grad(float grad, float param, float weight_decay, int maximize) {
-    const float g = maximize ? -grad : grad;
-    return weight_decay != 0.0f ? g + weight_decay * param : g;
+template <class T>
+__device__ __forceinline__ T effective_grad(T grad, T param, T weight_decay, int maximize) {
+    const T g = maximize ? -grad : grad;
+    return weight_decay != T(0) ? g + weight_decay * param : g;
 }
 
 // start + weight * (end - start): torch.lerp's formula, as backends/fused_optimizers.py evaluates it.
-__device__ __forceinline__ float lerp(float start, float end, float weight) {
+template <class T>
+__device__ __forceinline__ T lerp(T start, T end, T weight) {
     return start + weight * (end - start);
 }

@@ -1,4 +1,4 @@
-// Sum (or mean, with scale = 1 / length) along one axis of a contiguous float32 array viewed
+// Sum (or mean, with scale = 1 / length) along one axis of a contiguous float or double array viewed
 // as (outer, length, inner): out[o, i] = scale * sum_k x[o, k, i].
 #include "common.cuh"
 
@@ -6,14 +6,15 @@
 // Thread t adds elements t, t + blockDim.x, ... (coalesced), then the block combines its
 // threads' partial sums with warp shuffles and a 32-entry shared-memory stage (block_sum in
 // common.cuh).
-extern "C" __global__ void sum_last_axis(const float* __restrict__ x, float* __restrict__ out, int length,
-                                         float scale) {
+template <class T>
+__global__ void sum_last_axis(const T* __restrict__ x, T* __restrict__ out, int length,
+                              T scale) {
     const int row = blockIdx.x;
-    const float* in = x + (long long)row * length;
-    float partial = 0.0f;
+    const T* in = x + (long long)row * length;
+    T partial = T(0);
 #pragma unroll 4
     for (int k = threadIdx.x; k < length; k += blockDim.x) partial += in[k];
-    const float total = block_sum(partial);
+    const T total = block_sum(partial);
     if (threadIdx.x == 0) out[row] = total * scale;
 }
 
@@ -24,13 +25,14 @@ extern "C" __global__ void sum_last_axis(const float* __restrict__ x, float* __r
 // first + threadIdx.y, first + threadIdx.y + 8, ... of chunk blockIdx.y. Shared memory holds
 // the 8 warps' partial sums of the 32 columns; warp 0 adds them. With more than one chunk the
 // caller adds the chunks' sums with a second launch (outer = 1, length = chunks).
-extern "C" __global__ void sum_inner_axis(const float* __restrict__ x, float* __restrict__ out, int outer, int length,
-                                          int inner, int rows_per_chunk, float scale) {
-    __shared__ float warp_sums[8][32];
+template <class T>
+__global__ void sum_inner_axis(const T* __restrict__ x, T* __restrict__ out, int outer, int length,
+                               int inner, int rows_per_chunk, T scale) {
+    __shared__ T warp_sums[8][32];
     const int column_blocks = (inner + 31) / 32;
     const int o = blockIdx.x / column_blocks, i = blockIdx.x % column_blocks * 32 + threadIdx.x;
     const int first = blockIdx.y * rows_per_chunk, last = min(length, first + rows_per_chunk);
-    float total = 0.0f;
+    T total = T(0);
     if (i < inner) {
 #pragma unroll 4
         for (int k = first + threadIdx.y; k < last; k += 8) total += x[((long long)o * length + k) * inner + i];

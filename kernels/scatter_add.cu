@@ -5,8 +5,9 @@
 // Mapping: a grid-stride loop over the count * width entries of values.
 #include "common.cuh"
 
-extern "C" __global__ void scatter_add_rows(const float* __restrict__ values, const long long* __restrict__ indices,
-                                            float* __restrict__ out, long long count, int width) {
+template <class T>
+__global__ void scatter_add_rows(const T* __restrict__ values, const long long* __restrict__ indices,
+                                 T* __restrict__ out, long long count, int width) {
     const long long n = count * width;
     for (long long e = grid_thread_index(); e < n; e += grid_thread_count())
         atomicAdd(&out[indices[e / width] * width + e % width], values[e]);

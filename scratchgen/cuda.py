@@ -11,7 +11,9 @@ falls outside the arrays, a thread reads shared memory its block has not written
 __syncthreads is not reached by every thread, or a warp shuffle breaks the rules raises a
 KernelFault subclass that names the kernel, the array, the index and the threads. `seed`
 draws the order of blocks and of threads; run a kernel under several seeds. The source may
-`#include "x.cuh"` headers of the library's kernels/ folder.
+`#include "x.cuh"` headers of the library's kernels/ folder, and a kernel may be a template
+(`template <class T> __global__ void name(const T* x, ...)`), run for the arrays' float32 or
+float64.
 """
 import functools
 
@@ -30,11 +32,12 @@ def emulate(source, kernel, grid, block, args, shared_bytes=0, seed=0):
     if kernel not in kernels:
         raise ValueError(f"emulate: no kernel named {kernel!r} in the source; it defines {sorted(kernels)} "
                          f"(each `extern \"C\" __global__ void name(...)`)")
-    grid, block, values, on_gpu = launch.checked_launch(kernels[kernel], grid, block, args, shared_bytes)
+    instance = kernels[kernel].for_arguments(args)
+    grid, block, values, on_gpu = launch.checked_launch(instance, grid, block, args, shared_bytes)
     if on_gpu:
         raise TypeError(f"emulate {kernel}: the arrays must be NumPy arrays, got CuPy arrays (use launch on a GPU)")
-    module = _module(text, tuple(kernels.values()))
-    launch.run_emulated(module, kernels[kernel], grid, block, values, shared_bytes, seed)
+    module = _module(text, tuple(i for k in kernels.values() for i in k.instances()))
+    launch.run_emulated(module, instance, grid, block, values, shared_bytes, seed)
 
 
 @functools.lru_cache(maxsize=64)

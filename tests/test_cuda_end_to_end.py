@@ -42,12 +42,13 @@ def _emulated_cuda_backend():
 
 
 class Device:
-    def __init__(self, kind, monkeypatch):
-        self.kind, self._monkeypatch = kind, monkeypatch
+    def __init__(self, kind, monkeypatch, floating=(np.float32,)):
+        self.kind, self._monkeypatch, self.floating = kind, monkeypatch, floating
 
     @contextlib.contextmanager
     def active(self):
-        """Inside: "cuda" is this device (for "emulated": NumPy float32 arrays are "cuda")."""
+        """Inside: "cuda" is this device (for "emulated": NumPy arrays of the `floating`
+        dtypes are "cuda")."""
         if self.kind == "cuda":
             yield
             return
@@ -55,7 +56,7 @@ class Device:
         get, for_device = backends.get, backends.for_device
         with self._monkeypatch.context() as patch:
             patch.setattr(backends, "get", lambda array: emulated if (
-                isinstance(array, np.ndarray) and array.dtype == np.float32) else get(array))
+                isinstance(array, np.ndarray) and array.dtype in self.floating) else get(array))
             patch.setattr(backends, "for_device", lambda device: emulated if device == "cuda" else for_device(device))
             yield
 

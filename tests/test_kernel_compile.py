@@ -23,11 +23,32 @@ SOURCE_KINDS = {".cu", ".cuh", ".h", ".hpp", ".c", ".cpp", ".py", ".md"}  # what
 
 
 def kernels_in(path):
-    return sorted(k.name for k in launch.kernels().values() if k.path == path)
+    """The entry points of a kernel file: each template's float and double instances."""
+    return sorted(i.name for k in launch.kernels().values() if k.path == path for i in k.instances())
+
+
+def _demangle(entry):
+    """A PTX entry's kernel name: `name`, or `name<float>` for the Itanium-mangled instance of a
+    kernel template `_Z<length><name>I<f or d>E...` (all the mangling these kernels need)."""
+    match = re.match(r"_Z(\d+)", entry)
+    if not match:
+        return entry
+    length, start = int(match.group(1)), match.end()
+    name, argument = entry[start:start + length], entry[start + length:start + length + 3]
+    return f"{name}<{ {'IfE': 'float', 'IdE': 'double'}[argument] }>"
 
 
 def ptx_entries(ptx):
-    return sorted(re.findall(r"\.entry\s+(\w+)", ptx))
+    return sorted(_demangle(e) for e in re.findall(r"\.entry\s+(\w+)", ptx))
+
+
+def explicit_instantiations(path):
+    """C++ lines that instantiate every kernel template of `path` for float and double (nvcc
+    compiles templates that nothing instantiates into no PTX at all)."""
+    def declared(parameter):
+        return ("const " if parameter.const else "") + parameter.c_type + ("*" if parameter.pointer else "")
+    return "".join(f"template __global__ void {i.name}({', '.join(declared(p) for p in i.parameters)});\n"
+                   for k in launch.kernels().values() if k.path == path and k.template for i in k.instances())
 
 
 def test_every_kernel_file_defines_kernels():
@@ -75,9 +96,10 @@ def test_nvcc_compiles_to_ptx(path, tmp_path):
     nvcc = shutil.which("nvcc")
     if nvcc is None:
         pytest.skip("nvcc is not on the PATH (the CUDA toolkit is not installed here)")
-    out = tmp_path / f"{path.stem}.ptx"
+    out, source = tmp_path / f"{path.stem}.ptx", tmp_path / path.name
+    source.write_text(f'#include "{path}"\n{explicit_instantiations(path)}')
     result = subprocess.run([nvcc, "-ptx", f"-arch={GPU_ARCH}", "-std=c++17", "--Werror", "all-warnings",
-                             str(path), "-o", str(out)], capture_output=True, text=True)
+                             str(source), "-o", str(out)], capture_output=True, text=True)
     assert result.returncode == 0, f"nvcc failed on {path.name}:\n{result.stderr}"
     assert ptx_entries(out.read_text()) == kernels_in(path)
 
@@ -87,6 +109,8 @@ def test_nvrtc_compiles_to_ptx(path):
     nvrtc = pytest.importorskip("cupy_backends.cuda.libs.nvrtc",
                                 reason="CuPy is not installed (pip install 'scratchgen[cuda]')")
     program = nvrtc.createProgram(launch.kernel_source(path), path.name, [], [])
+    for name in kernels_in(path):
+        nvrtc.addNameExpression(program, name)
     try:
         nvrtc.compileProgram(program, [f"-arch={GPU_ARCH}", "-std=c++17"])
     except nvrtc.NVRTCError as error:
@@ -133,9 +157,8 @@ def test_every_kernel_runs_clean_under_address_sanitizer():
 
 
 PLANTED_BUG = r'''
-import ctypes
 import numpy
-from scratchgen.backends import launch
+from scratchgen.cuda import emulate
 
 SOURCE = """
 extern "C" __global__ void planted_out_of_bounds(float* x, int n) {
@@ -143,9 +166,7 @@ extern "C" __global__ void planted_out_of_bounds(float* x, int n) {
     if (i <= n) x[i] = 1.0f;  // the bug: i == n is one past the end
 }
 """
-module = launch.emulator_module().load(SOURCE, "planted.cu", ["planted_out_of_bounds"])
-x = numpy.zeros(40, dtype=numpy.float32)
-module.launch("planted_out_of_bounds", (2, 1, 1), (32, 1, 1), 0, [ctypes.c_void_p(x.ctypes.data), ctypes.c_int(40)])
+emulate(SOURCE, "planted_out_of_bounds", 2, 32, (numpy.zeros(40, dtype=numpy.float32), 40))
 '''
 
 

@@ -35,12 +35,28 @@ on_every_device = pytest.mark.parametrize("device", DEVICES)
 # Under AddressSanitizer (test_kernel_compile.py runs this file so) two examples per test suffice.
 few_under_asan = settings(max_examples=2) if os.environ.get("SCRATCHGEN_EMULATOR_SANITIZE") == "address" else settings()
 
-RTOL, ATOL = 2e-5, 2e-6  # float32 kernels against float64 references
+# Every kernel is a template over float and double: each test of this file runs once per
+# precision (the module-scoped fixture below), with the tolerance of that precision against
+# float64 references.
+TOLERANCES = {np.float32: (2e-5, 2e-6), np.float64: (1e-9, 1e-11)}
+PRECISION = {"dtype": np.float32}
 
 
-def put(device, array, dtype=np.float32):
-    """A copy of a NumPy array on `device`, as `dtype`."""
-    array = np.array(array, dtype=dtype)
+@pytest.fixture(scope="module", autouse=True, params=[np.float32, np.float64], ids=["float32", "float64"])
+def precision(request):
+    PRECISION["dtype"] = request.param
+    yield request.param
+    PRECISION["dtype"] = np.float32
+
+
+def floating():
+    """The floating dtype the running test uses."""
+    return PRECISION["dtype"]
+
+
+def put(device, array, dtype=None):
+    """A copy of a NumPy array on `device`, as `dtype` (default: the test's precision)."""
+    array = np.array(array, dtype=dtype or floating())
     if device == "emulator":
         return array
     import cupy
@@ -52,13 +68,13 @@ def get(array):
 
 
 def random_arrays(data, *shapes, low=-3.0, high=3.0):
-    """float32 arrays of uniform values, from a seed that hypothesis draws."""
+    """Arrays of uniform values in the test's precision, from a seed that hypothesis draws."""
     return seeded_arrays(data.draw(st.integers(0, 2 ** 32 - 1), label="seed"), *shapes, low=low, high=high)
 
 
 def seeded_arrays(seed, *shapes, low=-3.0, high=3.0):
     rng = np.random.default_rng(seed)
-    return [rng.uniform(low, high, shape).astype(np.float32) for shape in shapes]
+    return [rng.uniform(low, high, shape).astype(floating()) for shape in shapes]
 
 
 @st.composite
@@ -73,8 +89,11 @@ def small_shapes(draw, min_dims=1, max_dims=3, max_side=40, max_elements=3000):
     return tuple(shape)
 
 
-def close(actual, expected, rtol=RTOL, atol=ATOL):
-    assert_allclose(get(actual), np.asarray(expected), rtol=rtol, atol=atol)
+def close(actual, expected, rtol=None, atol=None):
+    """Equal within the given tolerances, or within those of the test's precision."""
+    default_rtol, default_atol = TOLERANCES[floating()]
+    assert_allclose(get(actual), np.asarray(expected), rtol=default_rtol if rtol is None else rtol,
+                    atol=default_atol if atol is None else atol)
 
 
 # ---- softmax family
@@ -180,14 +199,14 @@ def test_sum_and_mean_along_an_axis_match_numpy(device, data):
 @on_every_device
 @few_under_asan
 @given(st.data())
-def test_tiled_sgemm_matches_float64_matmul(device, data):
+def test_tiled_gemm_matches_float64_matmul(device, data):
     m, k, n = (data.draw(st.integers(1, 150), label=side) for side in "mkn")
     a, b = random_arrays(data, (m, k), (k, n))
     if data.draw(st.booleans(), label="A at an address 4 bytes off 16-byte alignment"):
         buffer = np.empty(a.size + 1, dtype=np.float32)
         buffer[1:] = a.ravel()
         a = buffer[1:].reshape(m, k)
-    close(cuda.sgemm(put(device, a), put(device, b)), a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
+    close(cuda.gemm(put(device, a), put(device, b)), a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
 
 
 # ---- im2col / col2im, direct convolution
@@ -344,7 +363,7 @@ def test_gumbel_noise_and_gumbel_softmax_match_their_formulas(device, data):
     uniform.flat[0] = 0.0  # the clamp keeps u = 0 finite
     tau = data.draw(st.floats(0.1, 5.0))
     dim = data.draw(st.integers(-len(shape), len(shape) - 1))
-    noise = -np.log(-np.log(np.maximum(uniform.astype(np.float64), np.finfo(np.float32).tiny)))
+    noise = -np.log(-np.log(np.maximum(uniform.astype(np.float64), np.finfo(floating()).tiny)))
     close(cuda.gumbel_noise(put(device, uniform)), noise, rtol=1e-5, atol=1e-5)
     expected = numpy_backend.softmax((logits + noise) / tau, dim)
     close(cuda.gumbel_softmax(put(device, logits), put(device, uniform), tau, dim), expected, rtol=1e-4, atol=1e-5)
@@ -360,7 +379,7 @@ def test_dropout_keeps_where_uniform_reaches_p_and_rescales(device, data):
     x, uniform = random_arrays(data, shape, shape, low=0, high=1)
     p = data.draw(st.floats(0.0, 0.95))
     y, mask = cuda.dropout(put(device, x), put(device, uniform), p)
-    expected_mask = (uniform >= np.float32(p)) / (1 - np.float32(p))
+    expected_mask = (uniform >= floating()(p)) / (1 - floating()(p))
     close(mask, expected_mask, rtol=1e-6, atol=0)
     close(y, x * expected_mask, rtol=1e-6, atol=0)
 
@@ -552,14 +571,14 @@ def test_emulator_warp_shuffles_follow_the_cuda_rules(device, width):
 @on_every_device
 def test_emulator_barrier_and_dynamic_shared_memory(device):
     x = np.arange(3 * 96, dtype=np.float32)
-    y = put(device, np.zeros_like(x))
-    run_semantics_kernel(device, "reverse_blocks", 3, 96, (put(device, x), y), shared_mem=96 * 4)
+    y = put(device, np.zeros_like(x), np.float32)
+    run_semantics_kernel(device, "reverse_blocks", 3, 96, (put(device, x, np.float32), y), shared_mem=96 * 4)
     np.testing.assert_array_equal(get(y), x.reshape(3, 96)[:, ::-1].ravel())
 
 
 @on_every_device
 def test_emulator_butterfly_warp_sum(device):
-    y = put(device, np.zeros(64))
+    y = put(device, np.zeros(64), np.float32)
     run_semantics_kernel(device, "warp_sum_of_lanes", 1, 64, (y,))
     np.testing.assert_array_equal(get(y), np.repeat([sum(range(32)), sum(range(32, 64))], 32))
 
@@ -597,10 +616,14 @@ def test_launch_checks_its_arguments_against_the_kernel_signature():
     x, y = np.zeros(8, dtype=np.float32), np.zeros(8, dtype=np.float32)
     with pytest.raises(ValueError, match="launch: no kernel named 'softmax'"):
         launch.launch("softmax", 1, 32, (x, y, 1, 8))
-    with pytest.raises(TypeError, match=r"launch softmax_rows: takes 4 arguments \(x, y, rows, cols\), got 3"):
+    with pytest.raises(TypeError, match=r"launch softmax_rows<float>: takes 4 arguments \(x, y, rows, cols\), got 3"):
         launch.launch("softmax_rows", 1, 32, (x, y, 1))
-    with pytest.raises(TypeError, match=r"argument x must be a float32 array \(float\*\), got float64"):
+    with pytest.raises(TypeError, match=r"launch softmax_rows<double>: argument y must be a float64 array "
+                                        r"\(double\*\), got float32"):
         launch.launch("softmax_rows", 1, 32, (x.astype(np.float64), y, 1, 8))
+    with pytest.raises(TypeError, match=r"launch softmax_rows: argument x must be a float32 or float64 array \(T\*\), "
+                                        r"got float16"):
+        launch.launch("softmax_rows", 1, 32, (x.astype(np.float16), y, 1, 8))
     with pytest.raises(ValueError, match="argument x must be C-contiguous"):
         launch.launch("softmax_rows", 1, 32, (np.zeros((8, 2), dtype=np.float32)[:, 0], y, 1, 8))
     y.flags.writeable = False
@@ -617,5 +640,7 @@ def test_launch_checks_its_arguments_against_the_kernel_signature():
 
 
 def test_backend_rejects_other_dtypes_with_a_clear_error():
-    with pytest.raises(TypeError, match="softmax: x must be float32 on device 'cuda' .* got float64"):
-        cuda.softmax(np.zeros(3), 0)
+    with pytest.raises(TypeError, match="softmax: x must be float32 or float64 on device 'cuda', got float16"):
+        cuda.softmax(np.zeros(3, np.float16), 0)
+    with pytest.raises(TypeError, match=r"gemm: b must have the dtype of the other arrays \(float64\), got float32"):
+        cuda.gemm(np.zeros((2, 3)), np.zeros((3, 2), np.float32))

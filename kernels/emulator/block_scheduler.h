@@ -473,9 +473,13 @@ EMULATOR_RUNTIME T* dynamic_shared_memory() {
 
 }  // namespace emulator
 
-// The exported entry points of one kernel, appended by emulator.py after the kernel's source.
-#define EMULATOR_ENTRY(kernel)                                                                              \
-    extern "C" __attribute__((visibility("default"))) const char* emulate_##kernel(const emulator::LaunchConfig* config, void** args) {            \
+// The exported entry points of one kernel (a template's instance, `name<float>`, gets the
+// symbol `name__float`), appended by emulator.py after the kernel's source.
+#define EMULATOR_ENTRY(symbol, kernel)                                                                     \
+    extern "C" __attribute__((visibility("default"))) const char* emulate_##symbol(                         \
+        const emulator::LaunchConfig* config, void** args) {                                                \
         return emulator::launch(kernel, *config, args);                                                     \
     }                                                                                                       \
-    extern "C" __attribute__((visibility("default"))) const std::uint32_t* parameter_sizes_##kernel() { return emulator::parameter_sizes(kernel); }
+    extern "C" __attribute__((visibility("default"))) const std::uint32_t* parameter_sizes_##symbol() {     \
+        return emulator::parameter_sizes(kernel);                                                           \
+    }

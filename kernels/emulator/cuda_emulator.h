@@ -32,18 +32,29 @@ inline float4 make_float4(float x, float y, float z, float w) {
 }
 
 // ---- math: CUDA's device functions and intrinsics, with the C library's full precision
+using std::exp;
+using std::fabs;
+using std::fmax;
+using std::fmin;
 using std::isinf;
 using std::isnan;
+using std::log;
+using std::log1p;
 using std::max;
 using std::min;
+using std::sqrt;
+using std::tanh;
 
 inline float __expf(float x) { return std::exp(x); }
 inline float __logf(float x) { return std::log(x); }
 inline float __fdividef(float x, float y) { return x / y; }
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+inline float rsqrt(float x) { return 1.0f / std::sqrt(x); }
+inline double rsqrt(double x) { return 1.0 / std::sqrt(x); }
 inline float __int_as_float(int bits) { return std::bit_cast<float>(bits); }
 inline float __int_as_float(unsigned int bits) { return std::bit_cast<float>(bits); }
 inline int __float_as_int(float x) { return std::bit_cast<int>(x); }
+inline double __longlong_as_double(long long bits) { return std::bit_cast<double>(bits); }
 
 // ---- synchronisation: each call records where in the kernel's source it stands, so that
 // threads at different barriers or lanes at different shuffles are reported.

@@ -59,6 +59,11 @@ def sanitizing():
     return os.environ.get("SCRATCHGEN_EMULATOR_SANITIZE", "") == "address"
 
 
+def symbol(kernel_name):
+    """The C identifier that names a kernel's entry points: "relu_forward<float>" -> "relu_forward__float"."""
+    return kernel_name.replace("<", "__").replace(">", "").replace(" ", "_")
+
+
 def checking():
     return os.environ.get("SCRATCHGEN_EMULATOR_CHECKS", "1") != "0"
 
@@ -67,7 +72,7 @@ def emulator_source(source_text, kernel_names):
     """The kernel source as g++ compiles it: dynamic shared memory rewritten (same line count,
     so messages keep their line numbers) and an exported entry point per kernel appended."""
     rewritten = _DYNAMIC_SHARED.sub(r"\1* const \2 = emulator::dynamic_shared_memory<\1>();", source_text)
-    entries = "".join(f"EMULATOR_ENTRY({name})\n" for name in kernel_names)
+    entries = "".join(f"EMULATOR_ENTRY({symbol(name)}, {name})\n" for name in kernel_names)
     return f"{rewritten}\n#line 1 \"emulator entry points\"\n{entries}"
 
 
@@ -120,14 +125,14 @@ class EmulatedModule:
         self.library = ctypes.CDLL(str(library))
         self.entries = {}
         for name in kernel_names:
-            entry = getattr(self.library, f"emulate_{name}")
+            entry = getattr(self.library, f"emulate_{symbol(name)}")
             entry.restype = ctypes.c_char_p
             entry.argtypes = [ctypes.POINTER(LaunchConfig), ctypes.POINTER(ctypes.c_void_p)]
             self.entries[name] = entry
 
     def parameter_sizes(self, name):
         """sizeof of each parameter of kernel `name`, as g++ sees them."""
-        sizes = getattr(self.library, f"parameter_sizes_{name}")
+        sizes = getattr(self.library, f"parameter_sizes_{symbol(name)}")
         sizes.restype = ctypes.POINTER(ctypes.c_uint32)
         table = sizes()
         return [table[i + 1] for i in range(table[0])]

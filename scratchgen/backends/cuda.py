@@ -6,7 +6,9 @@ norm, activations, axis sums, Gumbel, dropout).
 
 Every function takes its array module from its input. Called with NumPy arrays, the same
 launches run on the CPU emulator (kernels/emulator) instead of a GPU: that is how
-tests/test_kernels.py checks this module in CI. The kernels are float32 only.
+tests/test_kernels.py checks this module in CI. The kernels are templates over float and
+double, so the arrays of one call are all float32 or all float64 (float64 is what gradcheck
+needs; float32 is what training uses).
 """
 import math
 
@@ -80,11 +82,17 @@ def polygamma(n, x):
 
 # ---- helpers
 
-def _float32(function, argument, array):
-    """`array` as a C-contiguous float32 array (a no-op when it already is one)."""
-    if array.dtype != numpy.float32:
-        raise TypeError(f"{function}: {argument} must be float32 on device 'cuda' (its kernels are single "
-                        f"precision), got {array.dtype}")
+FLOATING = (numpy.float32, numpy.float64)  # the two instances of every kernel template
+
+
+def _floating(function, argument, array, like=None):
+    """`array` as a C-contiguous float32 or float64 array (a no-op when it already is one), of
+    the dtype of `like` when given (the kernels take one floating type per call)."""
+    if array.dtype not in FLOATING:
+        raise TypeError(f"{function}: {argument} must be float32 or float64 on device 'cuda', got {array.dtype}")
+    if like is not None and array.dtype != like.dtype:
+        raise TypeError(f"{function}: {argument} must have the dtype of the other arrays ({like.dtype}), "
+                        f"got {array.dtype}")
     return array_module(array).asarray(array, order="C")
 
 
@@ -134,7 +142,7 @@ def _row_softmax(kernel, function):
         return out
 
     def along(x, axis):
-        return _along_last_axis(_float32(function, "x", x), axis, rows_function)
+        return _along_last_axis(_floating(function, "x", x), axis, rows_function)
     return along
 
 
@@ -144,14 +152,14 @@ log_softmax = _row_softmax("log_softmax_rows", "log_softmax")
 
 def logsumexp(x, axis, keepdims):
     """log(sum(exp(x))) over `axis` (an int, a tuple of ints, or None for all)."""
-    x = _float32("logsumexp", "x", x)
+    x = _floating("logsumexp", "x", x)
     xp = array_module(x)
     axes = range(x.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
     axes = tuple(sorted(a % x.ndim for a in axes))
     kept = tuple(d for d in range(x.ndim) if d not in axes)
     rows, cols = math.prod(x.shape[d] for d in kept), math.prod(x.shape[d] for d in axes)
     moved = xp.ascontiguousarray(x.transpose(kept + axes)).reshape(rows, cols)
-    out = xp.empty(rows, dtype=numpy.float32)
+    out = xp.empty(rows, dtype=x.dtype)
     _warp_per_row("logsumexp_rows", x, rows, moved, out, rows, cols)
     shape = tuple(1 if d in axes else x.shape[d] for d in range(x.ndim)) if keepdims else tuple(x.shape[d] for d in kept)
     return out.reshape(shape)
@@ -165,7 +173,7 @@ ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "softplus")
 def activation(function, x, *params):
     """function(x) for a name in ACTIVATIONS; params: negative_slope for leaky_relu, (beta,
     threshold) for softplus."""
-    x = _float32(function, "x", x)
+    x = _floating(function, "x", x)
     y = array_module(x).empty_like(x)
     _elementwise(f"{function}_forward", x, x.size, x, y, x.size, *params)
     return y
@@ -173,7 +181,8 @@ def activation(function, x, *params):
 
 def activation_backward(function, x, grad_out, *params):
     """grad_out * function'(x), with the params of `activation`."""
-    x, grad_out = _float32(function, "x", x), _float32(function, "grad_out", grad_out)
+    x = _floating(function, "x", x)
+    grad_out = _floating(function, "grad_out", grad_out, like=x)
     grad_in = array_module(x).empty_like(x)
     _elementwise(f"{function}_backward", x, x.size, x, grad_out, grad_in, x.size, *params)
     return grad_in
@@ -199,20 +208,20 @@ def _sum_inner_axis(x, out, outer, length, inner, scale):
     if chunks == 1:
         launch("sum_inner_axis", (blocks, 1), (32, 8), (x, out, outer, length, inner, rows_per_chunk, scale))
         return
-    partial = array_module(x).empty((chunks, outer * inner), dtype=numpy.float32)
+    partial = array_module(x).empty((chunks, outer * inner), dtype=x.dtype)
     launch("sum_inner_axis", (blocks, chunks), (32, 8), (x, partial, outer, length, inner, rows_per_chunk, 1.0))
     _sum_inner_axis(partial, out, 1, chunks, outer * inner, scale)
 
 
 def _reduce(x, axis, keepdims, mean):
-    x = _float32("mean_axis" if mean else "sum_axis", "x", x)
+    x = _floating("mean_axis" if mean else "sum_axis", "x", x)
     xp = array_module(x)
     if not -x.ndim <= axis < x.ndim:
         raise ValueError(f"{'mean_axis' if mean else 'sum_axis'}: axis {axis} is out of range for x of shape {x.shape}")
     axis %= x.ndim
     outer, length, inner = math.prod(x.shape[:axis]), x.shape[axis], math.prod(x.shape[axis + 1:])
     scale = (1 / length if length else math.nan) if mean else 1.0
-    out = xp.empty(outer * inner, dtype=numpy.float32)
+    out = xp.empty(outer * inner, dtype=x.dtype)
     if inner == 1 and outer:
         threads = min(THREADS, 32 * max(1, math.ceil(length / 32)))  # whole warps, no more than the row needs
         launch("sum_last_axis", outer, threads, (x, out, length, scale))
@@ -232,15 +241,17 @@ def mean_axis(x, axis, keepdims=False):
 
 # ---- tiled GEMM (kernels/gemm.cu)
 
-def sgemm(a, b):
-    """a @ b for 2-D float32 arrays, through the 128 x 128 tiled kernel (not cuBLAS)."""
-    a, b = _float32("sgemm", "a", a), _float32("sgemm", "b", b)
+def gemm(a, b):
+    """a @ b for 2-D float32 (SGEMM) or float64 (DGEMM) arrays, through the 128 x 128 tiled
+    kernel (not cuBLAS)."""
+    a = _floating("gemm", "a", a)
+    b = _floating("gemm", "b", b, like=a)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
-        raise ValueError(f"sgemm: expected matrices (M, K) and (K, N), got shapes {a.shape} and {b.shape}")
+        raise ValueError(f"gemm: expected matrices (M, K) and (K, N), got shapes {a.shape} and {b.shape}")
     (m, k), n = a.shape, b.shape[1]
-    c = array_module(a).zeros((m, n), dtype=numpy.float32)
+    c = array_module(a).zeros((m, n), dtype=a.dtype)
     if m and n:
-        launch("sgemm_tiled", (math.ceil(n / 128), math.ceil(m / 128)), THREADS, (a, b, c, m, n, k))
+        launch("gemm_tiled", (math.ceil(n / 128), math.ceil(m / 128)), THREADS, (a, b, c, m, n, k))
     return c
 
 
@@ -255,10 +266,10 @@ def _im2col_args(image_shape, kernel_size, stride, padding, dilation, grid):
 def im2col(x, kernel_size, stride, padding, dilation, grid):
     """x (N, C, H, W) -> columns (C * kh * kw, Ho * Wo * N); see backends/im2col.py."""
     xp = array_module(x)
-    image = _float32("im2col", "x", x.transpose(1, 2, 3, 0))  # (C, H, W, N), free for a batch-last x
+    image = _floating("im2col", "x", x.transpose(1, 2, 3, 0))  # (C, H, W, N), free for a batch-last x
     args = _im2col_args(x.shape, kernel_size, stride, padding, dilation, grid)
     n, c, (kh, kw), (ho, wo) = x.shape[0], x.shape[1], kernel_size, grid
-    cols = xp.empty((c * kh * kw, ho * wo * n), dtype=numpy.float32)
+    cols = xp.empty((c * kh * kw, ho * wo * n), dtype=image.dtype)
     if cols.size:
         rows = cols.shape[0]
         launch("im2col", (rows, _chunks(x, rows, cols.shape[1])), THREADS, (image, cols) + args)
@@ -267,9 +278,9 @@ def im2col(x, kernel_size, stride, padding, dilation, grid):
 
 def col2im(cols, image_shape, kernel_size, stride, padding, dilation, grid):
     """The adjoint of im2col: columns -> image (N, C, H, W), a view of a (C, H, W, N) array."""
-    cols = _float32("col2im", "cols", cols)
+    cols = _floating("col2im", "cols", cols)
     n, c, h, w = image_shape
-    image = array_module(cols).empty((c, h, w, n), dtype=numpy.float32)
+    image = array_module(cols).empty((c, h, w, n), dtype=cols.dtype)
     if image.size:
         args = _im2col_args(image_shape, kernel_size, stride, padding, dilation, grid)
         launch("col2im", (c, _chunks(cols, c, h * w * n)), THREADS, (cols, image) + args)
@@ -281,8 +292,8 @@ def scatter_add_rows(values, indices, num_rows):
     xp = array_module(values)
     flat_indices = xp.ascontiguousarray(indices.reshape(-1), dtype=numpy.int64)
     width = math.prod(values.shape[indices.ndim:])
-    rows = _float32("scatter_add_rows", "values", values).reshape(flat_indices.size, width)
-    out = xp.zeros((num_rows, rows.shape[1]), dtype=numpy.float32)
+    rows = _floating("scatter_add_rows", "values", values).reshape(flat_indices.size, width)
+    out = xp.zeros((num_rows, rows.shape[1]), dtype=rows.dtype)
     if rows.size:
         low, high = int(flat_indices.min()), int(flat_indices.max())
         if low < 0 or high >= num_rows:
@@ -299,14 +310,15 @@ def scatter_add_along(values, index, axis, shape):
 # ---- direct convolution (kernels/conv2d.cu)
 
 CONV_OUT_CHANNELS_PER_BLOCK = 8     # OUT_CHANNELS_PER_BLOCK in conv2d.cu
-CONV_WEIGHT_TILE_FLOATS = 4096      # the shared-memory weight tile: 16 KiB
+CONV_WEIGHT_TILE_FLOATS = 4096      # the shared-memory weight tile: 16 KiB in float32, 32 KiB in float64
 
 
 def conv2d_direct(x, weight, bias, stride=1, padding=0, dilation=1):
     """torch.nn.functional.conv2d(x, weight, bias, stride, padding, dilation) with groups = 1,
     for kernels of at most 512 taps (kh * kw), without the column matrix."""
-    x, weight = _float32("conv2d_direct", "x", x), _float32("conv2d_direct", "weight", weight)
-    bias = None if bias is None else _float32("conv2d_direct", "bias", bias)
+    x = _floating("conv2d_direct", "x", x)
+    weight = _floating("conv2d_direct", "weight", weight, like=x)
+    bias = None if bias is None else _floating("conv2d_direct", "bias", bias, like=x)
     (n, c, h, w), (o, weight_c, kh, kw) = x.shape, weight.shape
     if weight_c != c:
         raise ValueError(f"conv2d_direct: input has {c} channels but weight expects {weight_c} "
@@ -317,20 +329,20 @@ def conv2d_direct(x, weight, bias, stride=1, padding=0, dilation=1):
                          f"taps, got {kh} x {kw}")
     (sh, sw), (ph, pw), (dh, dw) = _pair(stride), _pair(padding), _pair(dilation)
     ho, wo = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-    y = array_module(x).empty((n, o, max(ho, 0), max(wo, 0)), dtype=numpy.float32)
+    y = array_module(x).empty((n, o, max(ho, 0), max(wo, 0)), dtype=x.dtype)
     if y.size:
         channels_per_tile = min(c, CONV_WEIGHT_TILE_FLOATS // (CONV_OUT_CHANNELS_PER_BLOCK * taps))
         grid = (math.ceil(ho * wo / THREADS), math.ceil(o / CONV_OUT_CHANNELS_PER_BLOCK), n)
         launch("conv2d_direct", grid, THREADS,
                (x, weight, bias, y, c, h, w, o, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, channels_per_tile),
-               shared_mem=4 * CONV_OUT_CHANNELS_PER_BLOCK * channels_per_tile * taps)
+               shared_mem=x.itemsize * CONV_OUT_CHANNELS_PER_BLOCK * channels_per_tile * taps)
     return y
 
 
 # ---- batch norm (kernels/batchnorm.cu) over (N, C, *) arrays
 
 def _batch_norm_layout(function, x):
-    x = _float32(function, "x", x)
+    x = _floating(function, "x", x)
     if x.ndim < 2:
         raise ValueError(f"{function}: x must have at least 2 dims (N, C, ...), got shape {x.shape}")
     n, c, s = x.shape[0], x.shape[1], math.prod(x.shape[2:])
@@ -350,8 +362,8 @@ def batch_norm_stats(x):
     x, n, c, s = _batch_norm_layout("batch_norm_stats", x)
     xp = array_module(x)
     splits = _batch_norm_splits(x, n, c, s)
-    partial = xp.empty((c, splits, 3), dtype=numpy.float32)
-    mean, var = xp.empty(c, dtype=numpy.float32), xp.empty(c, dtype=numpy.float32)
+    partial = xp.empty((c, splits, 3), dtype=x.dtype)
+    mean, var = xp.empty(c, dtype=x.dtype), xp.empty(c, dtype=x.dtype)
     if c:
         launch("batch_norm_partial_stats", (c, splits), THREADS, (x, partial, n, c, s, splits))
         launch("batch_norm_finalize_stats", math.ceil(c / THREADS), THREADS, (partial, mean, var, c, splits))
@@ -362,8 +374,9 @@ def batch_norm_normalize(x, mean, invstd, weight, bias):
     """(x - mean) * invstd * weight + bias per channel (dim 1); weight and bias may be None."""
     x, n, c, s = _batch_norm_layout("batch_norm_normalize", x)
     y = array_module(x).empty_like(x)
-    mean, invstd = _float32("batch_norm_normalize", "mean", mean), _float32("batch_norm_normalize", "invstd", invstd)
-    affine = [None if p is None else _float32("batch_norm_normalize", label, p)
+    mean = _floating("batch_norm_normalize", "mean", mean, like=x)
+    invstd = _floating("batch_norm_normalize", "invstd", invstd, like=x)
+    affine = [None if p is None else _floating("batch_norm_normalize", label, p, like=x)
               for label, p in (("weight", weight), ("bias", bias))]
     _elementwise("batch_norm_normalize", x, x.size, x, mean, invstd, *affine, y, n, c, s)
     return y
@@ -374,12 +387,12 @@ def batch_norm_backward(grad_out, x, mean, invstd, weight):
     training mode: (grad_input, grad_weight, grad_bias); weight may be None (then 1)."""
     x, n, c, s = _batch_norm_layout("batch_norm_backward", x)
     xp = array_module(x)
-    grad_out = _float32("batch_norm_backward", "grad_out", grad_out)
-    mean, invstd = _float32("batch_norm_backward", "mean", mean), _float32("batch_norm_backward", "invstd", invstd)
-    weight = None if weight is None else _float32("batch_norm_backward", "weight", weight)
+    grad_out, mean, invstd = (_floating("batch_norm_backward", label, a, like=x)
+                              for label, a in (("grad_out", grad_out), ("mean", mean), ("invstd", invstd)))
+    weight = None if weight is None else _floating("batch_norm_backward", "weight", weight, like=x)
     splits = _batch_norm_splits(x, n, c, s)
-    partial = xp.empty((c, splits, 2), dtype=numpy.float32)
-    grad_weight, grad_bias = xp.empty(c, dtype=numpy.float32), xp.empty(c, dtype=numpy.float32)
+    partial = xp.empty((c, splits, 2), dtype=x.dtype)
+    grad_weight, grad_bias = xp.empty(c, dtype=x.dtype), xp.empty(c, dtype=x.dtype)
     grad_in = xp.empty_like(x)
     if c:
         launch("batch_norm_backward_partial", (c, splits), THREADS, (x, grad_out, mean, invstd, partial, n, c, s, splits))
@@ -401,7 +414,7 @@ def _layer_norm_rows(function, x, normalized_shape):
         raise ValueError(f"{function}: normalized_shape {normalized_shape} must be the last dims of x, "
                          f"got x of shape {x.shape}")
     cols = math.prod(normalized_shape)
-    return _float32(function, "x", x).reshape(-1, cols), x.shape[:x.ndim - k] + (1,) * k
+    return _floating(function, "x", x).reshape(-1, cols), x.shape[:x.ndim - k] + (1,) * k
 
 
 def layer_norm_forward(x, normalized_shape, weight, bias, eps):
@@ -410,8 +423,8 @@ def layer_norm_forward(x, normalized_shape, weight, bias, eps):
     rows, stats_shape = _layer_norm_rows("layer_norm_forward", x, normalized_shape)
     xp = array_module(rows)
     y = xp.empty_like(rows)
-    mean, rstd = xp.empty(rows.shape[0], dtype=numpy.float32), xp.empty(rows.shape[0], dtype=numpy.float32)
-    affine = [None if p is None else _float32("layer_norm_forward", label, p).reshape(-1)
+    mean, rstd = xp.empty(rows.shape[0], dtype=rows.dtype), xp.empty(rows.shape[0], dtype=rows.dtype)
+    affine = [None if p is None else _floating("layer_norm_forward", label, p, like=rows).reshape(-1)
               for label, p in (("weight", weight), ("bias", bias))]
     _warp_per_row("layer_norm_forward", rows, rows.shape[0], rows, *affine, y, mean, rstd, *rows.shape, eps)
     return y.reshape(x.shape), mean.reshape(stats_shape), rstd.reshape(stats_shape)
@@ -421,15 +434,16 @@ def layer_norm_backward(grad_out, x, normalized_shape, mean, rstd, weight):
     """(grad_input, grad_weight, grad_bias) of layer_norm_forward; weight may be None (then 1)."""
     rows, _ = _layer_norm_rows("layer_norm_backward", x, normalized_shape)
     xp = array_module(rows)
-    grad_rows = _float32("layer_norm_backward", "grad_out", grad_out).reshape(rows.shape)
-    mean, rstd = (_float32("layer_norm_backward", label, a).reshape(-1) for label, a in (("mean", mean), ("rstd", rstd)))
-    weight = None if weight is None else _float32("layer_norm_backward", "weight", weight).reshape(-1)
+    grad_rows = _floating("layer_norm_backward", "grad_out", grad_out, like=rows).reshape(rows.shape)
+    mean, rstd = (_floating("layer_norm_backward", label, a, like=rows).reshape(-1)
+                  for label, a in (("mean", mean), ("rstd", rstd)))
+    weight = None if weight is None else _floating("layer_norm_backward", "weight", weight, like=rows).reshape(-1)
     count, cols = rows.shape
     grad_in = xp.empty_like(rows)
     _warp_per_row("layer_norm_backward_input", rows, count, rows, grad_rows, mean, rstd, weight, grad_in, count, cols)
     chunks = max(1, math.ceil(count / LAYER_NORM_ROWS_PER_CHUNK))
-    partial_weight = xp.empty((chunks, cols), dtype=numpy.float32)
-    partial_bias = xp.empty((chunks, cols), dtype=numpy.float32)
+    partial_weight = xp.empty((chunks, cols), dtype=rows.dtype)
+    partial_bias = xp.empty((chunks, cols), dtype=rows.dtype)
     if cols:
         launch("layer_norm_backward_params", (math.ceil(cols / 32), chunks), (32, 8),
                (rows, grad_rows, mean, rstd, partial_weight, partial_bias, count, cols, LAYER_NORM_ROWS_PER_CHUNK))
@@ -442,7 +456,7 @@ def layer_norm_backward(grad_out, x, normalized_shape, mean, rstd, weight):
 
 def gumbel_noise(uniform):
     """-log(-log(u)) for uniforms u in [0, 1): standard Gumbel samples."""
-    uniform = _float32("gumbel_noise", "uniform", uniform)
+    uniform = _floating("gumbel_noise", "uniform", uniform)
     noise = array_module(uniform).empty_like(uniform)
     _elementwise("gumbel_noise", uniform, uniform.size, uniform, noise, uniform.size)
     return noise
@@ -450,9 +464,10 @@ def gumbel_noise(uniform):
 
 def gumbel_softmax(logits, uniform, tau, dim=-1):
     """softmax((logits + g) / tau) along `dim`, g = gumbel_noise(uniform) (Jang et al. 2016)."""
-    logits = _float32("gumbel_softmax", "logits", logits)
+    logits = _floating("gumbel_softmax", "logits", logits)
     xp = array_module(logits)
-    uniform_rows = xp.ascontiguousarray(xp.moveaxis(_float32("gumbel_softmax", "uniform", uniform), dim, -1))
+    uniform_rows = xp.ascontiguousarray(xp.moveaxis(_floating("gumbel_softmax", "uniform", uniform, like=logits),
+                                                    dim, -1))
 
     def rows_function(rows):
         out = xp.empty_like(rows)
@@ -464,7 +479,8 @@ def gumbel_softmax(logits, uniform, tau, dim=-1):
 
 def dropout(x, uniform, p):
     """(x * mask, mask) with mask = (u >= p) / (1 - p), as ops/dropout.py (Srivastava et al. 2014)."""
-    x, uniform = _float32("dropout", "x", x), _float32("dropout", "uniform", uniform)
+    x = _floating("dropout", "x", x)
+    uniform = _floating("dropout", "uniform", uniform, like=x)
     xp = array_module(x)
     y, mask = xp.empty_like(x), xp.empty_like(x)
     _elementwise("dropout_forward", x, x.size, x, uniform, y, mask, x.size, p)
@@ -474,8 +490,9 @@ def dropout(x, uniform, p):
 def lstm_cell(gates, c):
     """The LSTM cell's pointwise part (kernels/lstm.cu), as numpy.py's lstm_cell: [h', c']
     stacked in one (2, ..., hidden) array."""
-    gates, c = _float32("lstm_cell", "gates", gates), _float32("lstm_cell", "c", c)
-    out = array_module(c).empty((2,) + c.shape, dtype=numpy.float32)
+    gates = _floating("lstm_cell", "gates", gates)
+    c = _floating("lstm_cell", "c", c, like=gates)
+    out = array_module(c).empty((2,) + c.shape, dtype=c.dtype)
     hidden = c.shape[-1]
     _elementwise("lstm_cell_forward", c, c.size, gates, c, out, c.size // hidden if hidden else 0, hidden)
     return out
@@ -484,11 +501,11 @@ def lstm_cell(gates, c):
 # ---- fused optimizer updates (kernels/sgd.cu, adam.cu, rmsprop.cu): one parameter, in place
 
 def _optimizer_arrays(function, param, grad):
-    if param.dtype != numpy.float32 or not param.flags.c_contiguous:
-        raise TypeError(f"{function}: param must be a C-contiguous float32 array, got {param.dtype} "
+    if param.dtype not in FLOATING or not param.flags.c_contiguous:
+        raise TypeError(f"{function}: param must be a C-contiguous float32 or float64 array, got {param.dtype} "
                         f"with strides {param.strides}")
     grad = array_module(param).broadcast_to(grad, param.shape)
-    return _float32(function, "grad", grad)
+    return _floating(function, "grad", grad, like=param)
 
 
 def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, weight_decay, nesterov, maximize):

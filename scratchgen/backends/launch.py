@@ -11,6 +11,11 @@ Arguments follow the kernel's C signature, which is read from the source: an arr
 a null pointer) for each pointer parameter, of the pointee's dtype and C-contiguous; a Python
 or NumPy number for each scalar parameter, converted to the parameter's C type.
 
+A kernel written once for both precisions is a template, `template <class T> __global__ void
+name(const T* x, ...)`, instantiated for T = float and T = double (NVRTC name expressions on
+the GPU, one entry point each on the emulator); launch picks the instance from the dtype of
+the first T array, and every T array and scalar then takes that type.
+
 On the emulator every launch is checked for data races, out-of-bounds accesses, reads of
 unwritten shared memory and misused barriers and shuffles (kernels/emulator/README.md); a
 fault raises a KernelFault subclass. Each launch runs blocks and threads in a fresh order, drawn
@@ -49,7 +54,9 @@ MAX_DYNAMIC_SHARED_MEMORY = 48 * 1024
 C_TYPES = {"float": numpy.float32, "double": numpy.float64, "int": numpy.int32, "unsigned int": numpy.uint32,
            "long long": numpy.int64, "unsigned long long": numpy.uint64}
 
-_KERNEL = re.compile(r'extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?(\w+)\s*\(([^)]*)\)')
+_KERNEL = re.compile(r'(extern\s+"C"|template\s*<\s*(?:class|typename)\s+T\s*>)\s*__global__\s+void\s+'
+                     r'(?:__launch_bounds__\s*\([^)]*\)\s*)?(\w+)\s*\(([^)]*)\)')
+FLOATING_TYPES = ("float", "double")  # what T of a template kernel stands for
 _INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"\s*$', re.M)
 _PRAGMA_ONCE = re.compile(r"^\s*#\s*pragma\s+once\s*$", re.M)
 
@@ -68,18 +75,42 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Kernel:
-    name: str
+    name: str        # "relu_forward"; an instance of a template: "relu_forward<float>"
     path: pathlib.Path
     parameters: tuple
+    template: bool = False  # parameters of type "T" stand for float or double
+
+    def instance(self, c_type):
+        """The template with T = c_type."""
+        parameters = tuple(Parameter(p.name, c_type if p.c_type == "T" else p.c_type, p.pointer, p.const)
+                           for p in self.parameters)
+        return Kernel(f"{self.name}<{c_type}>", self.path, parameters)
+
+    def instances(self):
+        """What gets compiled: the kernel itself, or the template for each floating type."""
+        return [self.instance(c) for c in FLOATING_TYPES] if self.template else [self]
+
+    def for_arguments(self, args):
+        """The instance that `args` call: T is the dtype of the first array of a T parameter."""
+        if not self.template:
+            return self
+        for parameter, value in zip(self.parameters, args):
+            if parameter.c_type == "T" and parameter.pointer and value is not None:
+                for c_type in FLOATING_TYPES:
+                    if getattr(value, "dtype", None) == numpy.dtype(C_TYPES[c_type]):
+                        return self.instance(c_type)
+                raise TypeError(f"launch {self.name}: argument {parameter.name} must be a float32 or float64 "
+                                f"array (T*), got {getattr(value, 'dtype', type(value).__name__)}")
+        raise TypeError(f"launch {self.name}: no array argument gives the kernel's type T")
 
 
-def _parse_parameter(text, kernel, path):
+def _parse_parameter(text, kernel, path, template):
     words = text.replace("*", " * ").replace("__restrict__", " ").split()
     if len(words) < 2:
         raise ValueError(f"{path.name}: kernel {kernel}: cannot read parameter {text.strip()!r}")
     name, pointer, const = words[-1], "*" in words, "const" in words
     c_type = " ".join(w for w in words[:-1] if w not in ("*", "const"))
-    if c_type not in C_TYPES or words.count("*") > 1:
+    if (c_type not in C_TYPES and not (template and c_type == "T")) or words.count("*") > 1:
         raise ValueError(f"{path.name}: kernel {kernel}: parameter {text.strip()!r} has type {c_type!r}; "
                          f"kernels take these types or single pointers to them: {', '.join(C_TYPES)}")
     return Parameter(name, c_type, pointer, const)
@@ -105,8 +136,10 @@ def parse_kernels(text, path):
     """The kernels of a CUDA source text by name, with their signatures; `path` names the source."""
     found = {}
     for match in _KERNEL.finditer(text):
-        name, parameter_list = match.groups()
-        found[name] = Kernel(name, path, tuple(_parse_parameter(p, name, path) for p in parameter_list.split(",")))
+        linkage, name, parameter_list = match.groups()
+        template = linkage.startswith("template")
+        parameters = tuple(_parse_parameter(p, name, path, template) for p in parameter_list.split(","))
+        found[name] = Kernel(name, path, parameters, template)
     return found
 
 
@@ -142,9 +175,10 @@ def launch(kernel_name, grid, block, args, shared_mem=0):
     kernel = kernels().get(kernel_name)
     if kernel is None:
         raise ValueError(f"launch: no kernel named {kernel_name!r} in {KERNELS_DIR}")
+    kernel = kernel.for_arguments(args)
     grid, block, values, on_gpu = checked_launch(kernel, grid, block, args, shared_mem)
     if on_gpu:
-        _gpu_module(kernel.path).get_function(kernel_name)(grid, block, tuple(values), shared_mem=shared_mem)
+        _gpu_module(kernel.path).get_function(kernel.name)(grid, block, tuple(values), shared_mem=shared_mem)
     else:
         run_emulated(emulated_module(kernel.path), kernel, grid, block, values, shared_mem, _next_seed())
 
@@ -159,7 +193,8 @@ def _next_seed():
 
 
 def checked_launch(kernel, grid, block, args, shared_mem):
-    """(grid, block, argument values, whether on the GPU) for a launch of `kernel`, checked."""
+    """(grid, block, argument values, whether on the GPU) for a launch of `kernel` (not a
+    template: an instance of one), checked."""
     kernel_name = kernel.name
     grid, block = _dims(kernel_name, "grid", grid), _dims(kernel_name, "block", block)
     if block[0] * block[1] * block[2] > MAX_THREADS_PER_BLOCK:
@@ -250,7 +285,8 @@ def _ctypes_value(parameter, value):
 @functools.cache
 def _gpu_module(path):
     import cupy
-    return cupy.RawModule(code=kernel_source(path), options=("-std=c++17",))
+    templates = [i.name for k in kernels().values() if k.path == path and k.template for i in k.instances()]
+    return cupy.RawModule(code=kernel_source(path), options=("-std=c++17",), name_expressions=templates or None)
 
 
 @functools.cache
@@ -263,7 +299,8 @@ def emulator_module():
 
 @functools.cache
 def emulated_module(path):
-    return load_emulated(kernel_source(path), path.name, [k for k in kernels().values() if k.path == path])
+    return load_emulated(kernel_source(path), path.name,
+                         [i for k in kernels().values() if k.path == path for i in k.instances()])
 
 
 def load_emulated(source_text, source_name, kernel_list):
