@@ -15,13 +15,24 @@ networks and step: batch 64, D step on real and fake, G step, BCE-with-logits, A
 
 Float32 throughout, with TF32 off in cuBLAS and cuDNN so that both sides do fp32 arithmetic.
 
-    PYTHONPATH=. python benchmarks/gpu.py   # needs a CUDA GPU, CuPy and PyTorch built for CUDA
+    PYTHONPATH=. python benchmarks/gpu.py           # the benchmark: a CUDA GPU and CuPy
+    PYTHONPATH=. python benchmarks/gpu.py --check   # first the GPU tests, then the benchmark
+
+--check is the one command for a GPU slot (no network, minutes to spare): it runs the GPU
+cases of the kernel, end-to-end and float64 gradcheck tests (at most TEST_SECONDS), then the
+benchmark, and writes the test summary beside the table. Timings use CUDA events through
+CuPy, and the ceilings are CuPy's copy and cuBLAS SGEMM, so a machine whose PyTorch has no
+CUDA still measures every kernel of ours against them; only the PyTorch reference columns
+and the DCGAN step then stay empty.
 
 Prints the table and writes benchmarks/results/gpu.md.
 """
+import argparse
 import pathlib
 import statistics
+import subprocess
 import sys
+import time
 from dataclasses import dataclass
 
 import cupy
@@ -34,6 +45,10 @@ from scratchgen.backends import cuda  # noqa: E402
 
 MEMORY_GOAL, GEMM_GOAL, DCGAN_GOAL = 0.70, 0.50, 2.0
 FLOAT = 4  # bytes
+TORCH_CUDA = torch.cuda.is_available()  # the PyTorch references need it; our kernels do not
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+GPU_TESTS = ("tests/test_kernels.py", "tests/test_cuda_end_to_end.py", "tests/test_cuda_gradcheck.py")
+TEST_SECONDS = 300
 
 
 @dataclass
@@ -55,40 +70,41 @@ def milliseconds(fn, repeats=15, calls=10, warmup=3):
     where it does not (small shapes), the time is the host's."""
     for _ in range(warmup):
         fn()
-    torch.cuda.synchronize()
+    cupy.cuda.Device().synchronize()
     times = []
-    for _ in range(repeats):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    for _ in range(repeats):  # both libraries launch on the legacy default stream, which the events mark
+        start, end = cupy.cuda.Event(), cupy.cuda.Event()
         start.record()
         for _ in range(calls):
             fn()
         end.record()
         end.synchronize()
-        times.append(start.elapsed_time(end) / calls)
+        times.append(cupy.cuda.get_elapsed_time(start, end) / calls)
     return statistics.median(times)
 
 
 def randn(*shape):
-    """Standard normal float32 values on the GPU: (CuPy array, PyTorch tensor) over the same memory."""
-    tensor = torch.randn(*shape, device="cuda")
-    return cupy.asarray(tensor), tensor
+    """Standard normal float32 values on the GPU: (CuPy array, PyTorch tensor over the same
+    memory, or None where PyTorch has no CUDA)."""
+    array = cupy.random.standard_normal(shape, dtype=cupy.float32)
+    return array, torch.as_tensor(array, device="cuda") if TORCH_CUDA else None
 
 
 def uniform(*shape):
-    tensor = torch.rand(*shape, device="cuda")
-    return cupy.asarray(tensor), tensor
+    array = cupy.random.random(shape, dtype=cupy.float32)
+    return array, torch.as_tensor(array, device="cuda") if TORCH_CUDA else None
 
 
-# ---- ceilings
+# ---- ceilings, through CuPy
 
 def copy_bandwidth():
-    src, dst = torch.randn(256 * 2 ** 20, device="cuda"), torch.empty(256 * 2 ** 20, device="cuda")  # 1 GiB each
-    return 2 * src.numel() * FLOAT / milliseconds(lambda: dst.copy_(src)) / 1e6  # GB/s
+    src, dst = cupy.random.standard_normal(256 * 2 ** 20, dtype=cupy.float32), cupy.empty(256 * 2 ** 20, cupy.float32)
+    return 2 * src.size * FLOAT / milliseconds(lambda: cupy.copyto(dst, src)) / 1e6  # GB/s, 1 GiB each way
 
 
 def cublas_tflops(n=4096):
-    a, b = torch.randn(n, n, device="cuda"), torch.randn(n, n, device="cuda")
-    return 2 * n ** 3 / milliseconds(lambda: a @ b) / 1e9
+    a, b = randn(n, n)[0], randn(n, n)[0]
+    return 2 * n ** 3 / milliseconds(lambda: a @ b) / 1e9  # CuPy's matmul is cuBLAS SGEMM
 
 
 # ---- cases: ours on the CuPy arrays, the reference on the PyTorch tensors of the same memory
@@ -96,9 +112,9 @@ def cublas_tflops(n=4096):
 def gemm_cases():
     cases = []
     for (m, k, n), fills in (((128, 784, 400), False), ((1024, 1024, 1024), False), ((4096, 4096, 4096), True)):
-        (a, ta), (b, tb) = randn(m, k), randn(k, n)
+        (a, _), (b, _) = randn(m, k), randn(k, n)
         cases.append(Case("gemm_tiled", f"{m}x{k} @ {k}x{n}", lambda a=a, b=b: cuda.gemm(a, b),
-                          lambda a=ta, b=tb: a @ b, "cuBLAS", flops=2 * m * k * n, fills_gpu=fills))
+                          lambda a=a, b=b: a @ b, "cuBLAS (CuPy)", flops=2 * m * k * n, fills_gpu=fills))
     return cases
 
 
@@ -307,7 +323,11 @@ CASE_GROUPS = (gemm_cases, conv_cases, im2col_cases, batch_norm_cases, layer_nor
 
 
 def measure(case, copy_gbs, gemm_tflops):
-    ours, theirs = milliseconds(case.ours), milliseconds(case.reference)
+    ours = milliseconds(case.ours)
+    if not TORCH_CUDA and "CuPy" not in case.reference_name:
+        theirs = None
+    else:
+        theirs = milliseconds(case.reference)
     if case.flops:
         rate = case.flops / ours / 1e9
         goal = GEMM_GOAL if case.kernel == "gemm_tiled" else None
@@ -317,8 +337,10 @@ def measure(case, copy_gbs, gemm_tflops):
         rate = case.bytes / ours / 1e6
         achieved, fraction, goal, ceiling = f"{rate:.0f} GB/s", rate / copy_gbs, MEMORY_GOAL, "copy"
     verdict = ("met" if fraction >= goal else "missed") if case.fills_gpu and goal is not None else ""
-    return [case.kernel, case.shape, f"{ours:.4f}", f"{theirs:.4f}", case.reference_name, f"{ours / theirs:.2f}",
-            achieved, f"{100 * fraction:.0f}% of {ceiling}", verdict]
+    reference = ["", "(PyTorch has no CUDA)", ""] if theirs is None else [
+        f"{theirs:.4f}", case.reference_name, f"{ours / theirs:.2f}"]
+    return [case.kernel, case.shape, f"{ours:.4f}", *reference, achieved, f"{100 * fraction:.0f}% of {ceiling}",
+            verdict]
 
 
 # ---- a whole DCGAN training step, scratchgen on device "cuda" against PyTorch + cuDNN
@@ -330,6 +352,9 @@ def dcgan_step(lib, nn, bce, optim):
 
 
 def dcgan_row():
+    if not TORCH_CUDA:
+        return ["DCGAN training step (D real + fake, G), batch 64", "", "", "", f"<= {DCGAN_GOAL:.0f}x",
+                "not measured: PyTorch has no CUDA"]
     import scratchgen as sg
     import scratchgen.functional as F
     ours = dcgan_step(sg, sg.nn, F.binary_cross_entropy_with_logits, sg.optim)
@@ -340,31 +365,69 @@ def dcgan_row():
             f"{ratio:.2f}x", f"<= {DCGAN_GOAL:.0f}x", "met" if ratio <= DCGAN_GOAL else "missed"]
 
 
-def main():
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    torch.manual_seed(0)
-    name = torch.cuda.get_device_name()
-    copy_gbs, gemm_tflops = copy_bandwidth(), cublas_tflops()
-    print(f"{name}: copy {copy_gbs:.0f} GB/s, cuBLAS SGEMM 4096^3 {gemm_tflops:.1f} TFLOP/s", flush=True)
+def run_gpu_tests():
+    """The GPU cases of GPU_TESTS, in a subprocess of at most TEST_SECONDS: (summary line, seconds)."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "not emulator and not emulated",
+               *GPU_TESTS]
+    start = time.perf_counter()
+    try:
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=TEST_SECONDS)
+        lines = (result.stdout + result.stderr).strip().splitlines()
+        summary = next((line for line in reversed(lines) if " passed" in line or " failed" in line or "error" in line),
+                       lines[-1] if lines else "no output")
+        failures = [line for line in lines if line.startswith("FAILED")][:20]
+    except subprocess.TimeoutExpired:
+        summary, failures = f"stopped after {TEST_SECONDS} s", []
+    print(summary, *failures, sep="\n", flush=True)
+    return summary, failures, time.perf_counter() - start
+
+
+def case_rows(copy_gbs, gemm_tflops):
     rows = []
     for group in CASE_GROUPS:
-        for case in group():
+        try:
+            cases = group()
+        except Exception as error:  # a group that needs PyTorch on the GPU to build its inputs
+            rows.append([group.__name__, "", "not built", "", "", "", f"{error!r}"[:200], "", ""])
+            continue
+        for case in cases:
             try:
                 rows.append(measure(case, copy_gbs, gemm_tflops))
             except Exception as error:  # one broken case is reported in its row; the others still run
                 rows.append([case.kernel, case.shape, "failed", "", case.reference_name, "", f"{error!r}"[:200], "", ""])
             print(" | ".join(rows[-1]), flush=True)
-        torch.cuda.empty_cache()
+        if TORCH_CUDA:
+            torch.cuda.empty_cache()
         cupy.get_default_memory_pool().free_all_blocks()
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="run the GPU tests first and report them too")
+    args = parser.parse_args(argv)
+    tests = run_gpu_tests() if args.check else None
+    if TORCH_CUDA:
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.manual_seed(0)
+    cupy.random.seed(0)
+    name = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)["name"].decode()
+    copy_gbs, gemm_tflops = copy_bandwidth(), cublas_tflops()
+    print(f"{name}: copy {copy_gbs:.0f} GB/s, cuBLAS SGEMM 4096^3 {gemm_tflops:.1f} TFLOP/s", flush=True)
+    rows = case_rows(copy_gbs, gemm_tflops)
     dcgan = dcgan_row()
     print(" | ".join(dcgan), flush=True)
     header = ["kernel", "shape", "ours ms", "reference ms", "reference", "time ratio", "achieved", "of ceiling",
               "goal at GPU-filling size"]
-    body = (f"Device: **{name}**; CuPy {cupy.__version__}, PyTorch {torch.__version__}, CUDA runtime "
-            f"{cupy.cuda.runtime.runtimeGetVersion()}.\n\n"
-            f"Measured ceilings: device-to-device copy **{copy_gbs:.0f} GB/s** (bytes read + written), cuBLAS "
-            f"SGEMM 4096^3 **{gemm_tflops:.1f} TFLOP/s** (TF32 off).\n\n"
+    tested = "" if tests is None else (
+        f"GPU tests (`{' '.join(GPU_TESTS)}`, cases on the GPU, {tests[2]:.0f} s): **{tests[0]}**\n\n"
+        + "".join(f"- {line}\n" for line in tests[1]) + ("\n" if tests[1] else ""))
+    body = (f"Device: **{name}**; CuPy {cupy.__version__}, PyTorch {torch.__version__} "
+            f"({'with' if TORCH_CUDA else 'without'} CUDA), CUDA runtime {cupy.cuda.runtime.runtimeGetVersion()}.\n\n"
+            + tested +
+            f"Measured ceilings (through CuPy): device-to-device copy **{copy_gbs:.0f} GB/s** (bytes read + "
+            f"written), cuBLAS SGEMM 4096^3 **{gemm_tflops:.1f} TFLOP/s** (TF32 off).\n\n"
             "Times are per call, medians of CUDA-event timings around 10 back-to-back calls: host overhead hides "
             "behind long kernels, and dominates the small MNIST/DCGAN shapes, on both sides. Time ratio = ours / reference (below 1: ours is faster). "
             f"Goals at the GPU-filling sizes: memory-bound kernels >= {MEMORY_GOAL:.0%} of the copy bandwidth, "

@@ -1,4 +1,8 @@
-// Tiled GEMM: C = A @ B for row-major A (M x K), B (K x N), C (M x N) of T = float or double.
+// Tiled GEMM: C = op(A) @ op(B) for row-major C (M x N) of T = float or double, where op(A)
+// (M x K) is A or, with transpose_a, the transpose of A stored as K x M (likewise op(B), K x N),
+// so that a backward pass multiplies by a transpose without copying it. A batch of products
+// runs at once: blockIdx.z picks the product, at offsets z * batch_stride_a of A (0: every
+// product shares one A), z * batch_stride_b of B and z * M * N of C.
 //
 // Mapping: one block of 256 threads computes a 128 x 128 tile of C. Its threads form a 16 x 16
 // grid; thread (ty, tx) accumulates an 8 x 8 micro-tile of C in registers: rows
@@ -23,19 +27,21 @@ struct __align__(4 * sizeof(T)) Quad {
     T x, y, z, w;
 };
 
-// Four consecutive values m[row][col ... col + 3] of a rows x cols row-major matrix, 0 outside
-// it: one vector load when all four are inside and aligned, else four guarded loads.
+// Four consecutive values m(row, col ... col + 3) of a rows x cols matrix whose element (r, c)
+// is m[r * cols + c], or m[c * rows + r] when the matrix is stored transposed; 0 outside it:
+// one vector load when the four are contiguous, inside and aligned, else four guarded loads.
 template <class T>
-__device__ __forceinline__ Quad<T> load_four(const T* m, int row, int col, int rows, int cols) {
-    const T* p = m + (long long)row * cols + col;
-    if (row < rows && col + 3 < cols && ((unsigned long long)p % sizeof(Quad<T>)) == 0)
+__device__ __forceinline__ Quad<T> load_four(const T* m, int row, int col, int rows, int cols, int transposed) {
+    const long long row_stride = transposed ? 1 : cols, col_stride = transposed ? rows : 1;
+    const T* p = m + row * row_stride + col * col_stride;
+    if (!transposed && row < rows && col + 3 < cols && ((unsigned long long)p % sizeof(Quad<T>)) == 0)
         return *reinterpret_cast<const Quad<T>*>(p);
     Quad<T> v = {T(0), T(0), T(0), T(0)};
     if (row < rows) {
         if (col < cols) v.x = p[0];
-        if (col + 1 < cols) v.y = p[1];
-        if (col + 2 < cols) v.z = p[2];
-        if (col + 3 < cols) v.w = p[3];
+        if (col + 1 < cols) v.y = p[col_stride];
+        if (col + 2 < cols) v.z = p[2 * col_stride];
+        if (col + 3 < cols) v.w = p[3 * col_stride];
     }
     return v;
 }
@@ -47,7 +53,11 @@ __device__ __forceinline__ int micro_offset(int t, int e) {
 
 template <class T>
 __global__ void __launch_bounds__(256) gemm_tiled(
-    const T* __restrict__ A, const T* __restrict__ B, T* __restrict__ C, int M, int N, int K) {
+    const T* __restrict__ A, const T* __restrict__ B, T* __restrict__ C, int M, int N, int K, int transpose_a,
+    int transpose_b, long long batch_stride_a, long long batch_stride_b) {
+    A += blockIdx.z * batch_stride_a;
+    B += blockIdx.z * batch_stride_b;
+    C += blockIdx.z * (long long)M * N;
     __shared__ __align__(32) T a_tile[TILE_K][A_TILE_STRIDE];
     __shared__ __align__(32) T b_tile[TILE_K][TILE_N];
     const int tid = threadIdx.x, ty = tid / 16, tx = tid % 16;
@@ -57,12 +67,13 @@ __global__ void __launch_bounds__(256) gemm_tiled(
     T acc[8][8] = {};
     T a_frag[8], b_frag[8];
     for (int k0 = 0; k0 < K; k0 += TILE_K) {
-        const Quad<T> a = load_four(A, row0 + a_row, k0 + a_col, M, K);
+        const Quad<T> a = load_four(A, row0 + a_row, k0 + a_col, M, K, transpose_a);
         a_tile[a_col + 0][a_row] = a.x;
         a_tile[a_col + 1][a_row] = a.y;
         a_tile[a_col + 2][a_row] = a.z;
         a_tile[a_col + 3][a_row] = a.w;
-        *reinterpret_cast<Quad<T>*>(&b_tile[b_row][b_col]) = load_four(B, k0 + b_row, col0 + b_col, K, N);
+        *reinterpret_cast<Quad<T>*>(&b_tile[b_row][b_col]) =
+            load_four(B, k0 + b_row, col0 + b_col, K, N, transpose_b);
         __syncthreads();
 #pragma unroll
         for (int k = 0; k < TILE_K; ++k) {

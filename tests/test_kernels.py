@@ -209,6 +209,24 @@ def test_tiled_gemm_matches_float64_matmul(device, data):
     close(cuda.gemm(put(device, a), put(device, b)), a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
 
 
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_tiled_gemm_reads_transposed_views_and_broadcasts_batches(device, data):
+    """A transposed operand (a backward pass's W^T or x^T) is read in place, and stacks of
+    matrices broadcast as in numpy.matmul, one launch for the whole batch."""
+    m, k, n = (data.draw(st.integers(1, 70), label=side) for side in "mkn")
+    batch_a, batch_b = data.draw(st.sampled_from([((), ()), ((3,), ()), ((), (2,)), ((2, 1), (3,)), ((4,), (4,))]))
+    transpose_a, transpose_b = data.draw(st.booleans(), label="A^T"), data.draw(st.booleans(), label="B^T")
+    a, b = random_arrays(data, batch_a + ((k, m) if transpose_a else (m, k)),
+                         batch_b + ((n, k) if transpose_b else (k, n)))
+    a, b = put(device, a), put(device, b)
+    a, b = a.swapaxes(-1, -2) if transpose_a else a, b.swapaxes(-1, -2) if transpose_b else b
+    expected = np.matmul(get(a).astype(np.float64), get(b).astype(np.float64))
+    close(cuda.gemm(a, b), expected, rtol=1e-4, atol=1e-4)
+    close(cuda.matmul(a, b), expected, rtol=1e-4, atol=1e-4)
+
+
 # ---- im2col / col2im, direct convolution
 
 @st.composite

@@ -11,6 +11,7 @@ double, so the arrays of one call are all float32 or all float64 (float64 is wha
 needs; float32 is what training uses).
 """
 import math
+import os
 
 import numpy
 
@@ -41,8 +42,13 @@ def __getattr__(attribute):
 
 
 def matmul(a, b, layout_of=None):
-    """a @ b (cuBLAS; the layout hint is for the CPU backend)."""
-    return a @ b
+    """a @ b through our tiled GEMM (kernels/gemm.cu), for float32 and float64 operands of one
+    dtype; other dtypes, and every product when SCRATCHGEN_CUBLAS=1 (the opt-in reference the
+    benchmarks compare with), go to the array library's @ (cuBLAS on a GPU). The layout hint
+    is for the CPU backend."""
+    if os.environ.get("SCRATCHGEN_CUBLAS") == "1" or a.dtype not in FLOATING or b.dtype != a.dtype:
+        return a @ b
+    return gemm(a, b)
 
 
 # ---- the normalisation ops' array work: backends/normalization.py's NumPy code, on CuPy arrays
@@ -85,15 +91,16 @@ def polygamma(n, x):
 FLOATING = (numpy.float32, numpy.float64)  # the two instances of every kernel template
 
 
-def _floating(function, argument, array, like=None):
-    """`array` as a C-contiguous float32 or float64 array (a no-op when it already is one), of
-    the dtype of `like` when given (the kernels take one floating type per call)."""
+def _floating(function, argument, array, like=None, copy=True):
+    """`array` as a C-contiguous float32 or float64 array (a no-op when it already is one; left
+    as it is with copy=False), of the dtype of `like` when given (the kernels take one
+    floating type per call)."""
     if array.dtype not in FLOATING:
         raise TypeError(f"{function}: {argument} must be float32 or float64 on device 'cuda', got {array.dtype}")
     if like is not None and array.dtype != like.dtype:
         raise TypeError(f"{function}: {argument} must have the dtype of the other arrays ({like.dtype}), "
                         f"got {array.dtype}")
-    return array_module(array).asarray(array, order="C")
+    return array_module(array).asarray(array, order="C") if copy else array
 
 
 def _grid_stride_blocks(like, work):
@@ -241,17 +248,46 @@ def mean_axis(x, axis, keepdims=False):
 
 # ---- tiled GEMM (kernels/gemm.cu)
 
+def _gemm_operand(x, batch):
+    """(C-contiguous memory, stored transposed?, batch stride) of a stack of matrices x
+    (..., rows, cols) broadcast to `batch`: x itself, or, for a transposed view (F order), the
+    memory of its transpose with no copy; one matrix shared by the batch gets stride 0."""
+    xp = array_module(x)
+    rows, cols = x.shape[-2:]
+    if math.prod(x.shape[:-2]) == 1:
+        x, stride = x.reshape(rows, cols), 0
+    else:
+        x, stride = (x if x.shape[:-2] == batch else xp.broadcast_to(x, batch + (rows, cols))), rows * cols
+    if x.flags.c_contiguous:
+        return x, 0, stride
+    swapped = x.swapaxes(-1, -2)
+    if swapped.flags.c_contiguous:
+        return swapped, 1, stride
+    return xp.ascontiguousarray(x), 0, stride
+
+
 def gemm(a, b):
-    """a @ b for 2-D float32 (SGEMM) or float64 (DGEMM) arrays, through the 128 x 128 tiled
-    kernel (not cuBLAS)."""
-    a = _floating("gemm", "a", a)
-    b = _floating("gemm", "b", b, like=a)
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
-        raise ValueError(f"gemm: expected matrices (M, K) and (K, N), got shapes {a.shape} and {b.shape}")
-    (m, k), n = a.shape, b.shape[1]
-    c = array_module(a).zeros((m, n), dtype=a.dtype)
-    if m and n:
-        launch("gemm_tiled", (math.ceil(n / 128), math.ceil(m / 128)), THREADS, (a, b, c, m, n, k))
+    """a @ b for float32 (SGEMM) or float64 (DGEMM) stacks of matrices (..., M, K) and
+    (..., K, N) with NumPy's broadcasting of the leading dims, through the 128 x 128 tiled
+    kernel (not cuBLAS): transposed views are read in place, one launch covers the batch."""
+    a = _floating("gemm", "a", a, copy=False)
+    b = _floating("gemm", "b", b, like=a, copy=False)
+    if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-2]:
+        raise ValueError(f"gemm: expected matrices (..., M, K) and (..., K, N), got shapes {a.shape} and {b.shape}")
+    (m, k), n = a.shape[-2:], b.shape[-1]
+    batch = tuple(numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+    c = array_module(a).zeros(batch + (m, n), dtype=a.dtype)
+    count = math.prod(batch)
+    if not (m and n and count):
+        return c
+    (a, transpose_a, stride_a), (b, transpose_b, stride_b) = _gemm_operand(a, batch), _gemm_operand(b, batch)
+    out = c.reshape(count, m, n)
+    for first in range(0, count, MAX_GRID_Y):  # gridDim.z holds at most 65535 products
+        size = min(MAX_GRID_Y, count - first)
+        a_part = a.reshape(-1)[first * stride_a:] if stride_a else a
+        b_part = b.reshape(-1)[first * stride_b:] if stride_b else b
+        launch("gemm_tiled", (math.ceil(n / 128), math.ceil(m / 128), size), THREADS,
+               (a_part, b_part, out[first:first + size], m, n, k, transpose_a, transpose_b, stride_a, stride_b))
     return c
 
 
