@@ -429,7 +429,6 @@ const char* launch(void (*kernel)(Parameters...), const LaunchConfig& config, vo
         block.body = Call<Parameters...>::run;
         block.body_context = &call;
         block.random = {config.seed};
-        block.warp_epochs.reserve(block.fibers.size() / warpSize + 1);
         std::vector<std::uint32_t> blocks(std::size_t(gridDim.x) * gridDim.y * gridDim.z);
         for (std::size_t b = 0; b < blocks.size(); ++b) blocks[b] = static_cast<std::uint32_t>(b);
         block.random.shuffle(blocks);

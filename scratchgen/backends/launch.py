@@ -81,10 +81,8 @@ class Kernel:
     template: bool = False  # parameters of type "T" stand for float or double
 
     def instance(self, c_type):
-        """The template with T = c_type."""
-        parameters = tuple(Parameter(p.name, c_type if p.c_type == "T" else p.c_type, p.pointer, p.const)
-                           for p in self.parameters)
-        return Kernel(f"{self.name}<{c_type}>", self.path, parameters)
+        """The template with T = c_type (built once: launches on a GPU ask for it every time)."""
+        return _instance(self, c_type)
 
     def instances(self):
         """What gets compiled: the kernel itself, or the template for each floating type."""
@@ -102,6 +100,13 @@ class Kernel:
                 raise TypeError(f"launch {self.name}: argument {parameter.name} must be a float32 or float64 "
                                 f"array (T*), got {getattr(value, 'dtype', type(value).__name__)}")
         raise TypeError(f"launch {self.name}: no array argument gives the kernel's type T")
+
+
+@functools.cache
+def _instance(template, c_type):
+    parameters = tuple(Parameter(p.name, c_type if p.c_type == "T" else p.c_type, p.pointer, p.const)
+                       for p in template.parameters)
+    return Kernel(f"{template.name}<{c_type}>", template.path, parameters)
 
 
 def _parse_parameter(text, kernel, path, template):
