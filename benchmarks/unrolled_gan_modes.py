@@ -12,7 +12,7 @@ with different --unroll or --seeds can share the work, and a last call with all 
 writes the table and the figure. Each run is `scratchgen train
 unrolled-gan --set unroll=K --seed S --steps N` (the same settings, batches and noise), trained
 in this process; the metrics are those of `scratchgen eval` (VEEGAN's protocol: a sample is of
-high quality within 3 standard deviations of a centre, a mode is covered by 20 of them).
+high quality within 3 standard deviations of a centre, a mode is covered by one of them).
 """
 import argparse
 import json
