@@ -199,6 +199,14 @@ def sigmoid(x):
     return activation("sigmoid", x)
 
 
+def tanh(x):
+    return activation("tanh", x)
+
+
+def softplus(x, beta, threshold):
+    return activation("softplus", x, beta, threshold)
+
+
 # ---- axis sums (kernels/reduce.cu)
 
 SUM_MIN_ROWS_PER_CHUNK = 64  # sum_inner_axis: rows one block adds at least, before splitting further

@@ -105,6 +105,17 @@ def from_host(array):
     return array
 
 
+def tanh(x):
+    return xp.tanh(x)
+
+
+def softplus(x, beta, threshold):
+    """log(1 + e^(beta x)) / beta without overflow, and x itself where beta x > threshold (torch's rule)."""
+    bx = beta * x
+    stable = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / beta
+    return xp.where(bx > threshold, x, stable)  # a select: x = +-inf gives inf and 0, not inf - inf
+
+
 def sigmoid(x):
     """1 / (1 + e^-x) without overflow for large |x|."""
     e = xp.exp(-xp.abs(x))

@@ -97,7 +97,7 @@ class Tanh(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_output()
-        return backends.get(x).xp.tanh(x)
+        return backends.get(x).tanh(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -231,12 +231,9 @@ class Softplus(Function):
 
     @staticmethod
     def forward(ctx, x, beta, threshold):
-        xp = backends.get(x).xp
         ctx.save_inputs(0)
         ctx.beta, ctx.threshold = beta, threshold
-        bx = beta * x
-        stable = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / beta
-        return xp.where(bx > threshold, x, stable)  # a select: x = +-inf gives inf and 0, not inf - inf
+        return backends.get(x).softplus(x, beta, threshold)
 
     @staticmethod
     def backward(ctx, g):
