@@ -21,6 +21,7 @@ unwritten shared memory and misused barriers and shuffles (kernels/emulator/READ
 fault raises a KernelFault subclass. Each launch runs blocks and threads in a fresh order, drawn
 from SCRATCHGEN_EMULATOR_SEED (default 0) plus the number of launches so far.
 """
+import contextlib
 import ctypes
 import functools
 import importlib.util
@@ -181,6 +182,8 @@ def launch(kernel_name, grid, block, args, shared_mem=0):
     if kernel is None:
         raise ValueError(f"launch: no kernel named {kernel_name!r} in {KERNELS_DIR}")
     kernel = kernel.for_arguments(args)
+    for names in _recorders:
+        names.append(kernel.name)
     grid, block, values, on_gpu = checked_launch(kernel, grid, block, args, shared_mem)
     if on_gpu:
         _gpu_module(kernel.path).get_function(kernel.name)(grid, block, tuple(values), shared_mem=shared_mem)
@@ -189,6 +192,19 @@ def launch(kernel_name, grid, block, args, shared_mem=0):
 
 
 _launches = itertools.count()
+_recorders = []
+
+
+@contextlib.contextmanager
+def recording():
+    """Inside, the name of every kernel launched (an instance: "gemm_tiled<float>") is appended
+    to the list this yields: which kernels an op runs (docs/kernels.md)."""
+    names = []
+    _recorders.append(names)
+    try:
+        yield names
+    finally:
+        _recorders.remove(names)
 
 
 def _next_seed():
