@@ -27,7 +27,7 @@ namespace emulator {
 
 // The kinds of fault, as the tag that starts a report (scratchgen/cuda.py maps each to a
 // KernelFault subclass).
-enum class Fault { none, race, out_of_bounds, uninitialized, barrier, shuffle, launch };
+enum class Fault { none, race, out_of_bounds, uninitialized, barrier, shuffle };
 
 inline const char* fault_tag(Fault fault) {
     switch (fault) {
@@ -112,8 +112,8 @@ inline int find_image(dl_phdr_info* info, std::size_t, void* found) {
 
 // Sets up the regions of one launch: the arrays, then the two shared memories.
 EMULATOR_RUNTIME inline void begin_launch(const ArrayRegion* arrays, std::uint32_t count) {
-    std::uintptr_t ranges[4] = {};
-    dl_iterate_phdr(find_image, ranges);
+    static std::uintptr_t ranges[4] = {};  // this library's image: found once, it does not move
+    if (!ranges[1]) dl_iterate_phdr(find_image, ranges);
     detector.image_begin = ranges[0], detector.image_end = ranges[1];
     detector.regions.clear();
     for (std::uint32_t i = 0; i < count; ++i)
