@@ -42,6 +42,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import bench_dcgan  # noqa: E402
 import harness  # noqa: E402
 from scratchgen.backends import cuda  # noqa: E402
+from scratchgen.ops.fused_activation import SLOPE_FROM_OUTPUT  # noqa: E402
 
 MEMORY_GOAL, GEMM_GOAL, DCGAN_GOAL = 0.70, 0.50, 2.0
 FLOAT = 4  # bytes
@@ -153,56 +154,69 @@ def im2col_cases():
     return cases
 
 
-def batch_norm_cases():
+def _norm_forward(x, dims, weight, bias):
+    """A norm layer's training-mode forward on the device (ops/normalization.py's Standardize):
+    moments, the per-channel coefficients, one affine map."""
+    return cuda.affine([x], cuda.coefficients(cuda.moments(x, dims), weight, bias, 1e-5))
+
+
+def _norm_backward(g, x, kept_shape, coefficients):
+    """A norm layer's backward on the device: the sums of g and g * x, then one affine map of g
+    and x (the per-channel algebra between them, a few tiny arrays, given as `coefficients`)."""
+    cuda.sums(g, [x], kept_shape)
+    return cuda.affine([g, x], coefficients)
+
+
+def normalisation_cases():
+    """kernels/normalization.cu as the norm layers use it: batch norm of a convolution's
+    batch-last output over (N, H, W), and layer norm over the last dim, against PyTorch's
+    batch-norm kernels on its own (N, C, H, W) layout and its layer-norm kernels."""
     cases = []
-    for shape, fills in (((64, 128, 7, 7), False), ((256, 128, 64, 64), True)):
-        (x, tx), (g, tg), (w, tw), (b, tb) = randn(*shape), randn(*shape), randn(shape[1]), randn(shape[1])
-        mean, var = cuda.batch_norm_stats(x)
-        invstd = 1 / cupy.sqrt(var + 1e-5)
-        tmean, tinvstd = torch.as_tensor(mean, device="cuda"), torch.as_tensor(invstd, device="cuda")
-        label, size = str(shape), tx.numel() * FLOAT
-        cases += [
-            Case("batch_norm_stats", label, lambda x=x: cuda.batch_norm_stats(x),
-                 lambda x=tx: torch.batch_norm_stats(x, 1e-5), "torch.batch_norm_stats", bytes=size, fills_gpu=fills),
-            Case("batch_norm_normalize", label,
-                 lambda x=x, m=mean, i=invstd, w=w, b=b: cuda.batch_norm_normalize(x, m, i, w, b),
-                 lambda x=tx, m=tmean, i=tinvstd, w=tw, b=tb: torch.batch_norm_elemt(x, w, b, m, i, 1e-5),
-                 "torch.batch_norm_elemt", bytes=2 * size, fills_gpu=fills),
-            Case("batch_norm forward (stats + normalize)", label, lambda x=x, w=w, b=b: _batch_norm_forward(x, w, b),
-                 lambda x=tx, w=tw, b=tb: torch.nn.functional.batch_norm(x, None, None, w, b, True),
-                 "cuDNN batch_norm", bytes=2 * size, fills_gpu=fills),
-            Case("batch_norm_backward", label,
-                 lambda g=g, x=x, m=mean, i=invstd, w=w: cuda.batch_norm_backward(g, x, m, i, w),
-                 lambda g=tg, x=tx, m=tmean, i=tinvstd, w=tw: torch.ops.aten.native_batch_norm_backward(
-                     g, x, w, None, None, m, i, True, 1e-5, [True, True, True]),
-                 "native_batch_norm_backward", bytes=3 * size, fills_gpu=fills),
-        ]
-    return cases
-
-
-def _batch_norm_forward(x, weight, bias):
-    mean, var = cuda.batch_norm_stats(x)
-    return cuda.batch_norm_normalize(x, mean, 1 / cupy.sqrt(var + 1e-5), weight, bias)
-
-
-def layer_norm_cases():
-    cases = []
-    for (rows, cols), fills in (((64, 512), False), ((65536, 1024), True)):
-        (x, tx), (g, tg), (w, tw), (b, tb) = randn(rows, cols), randn(rows, cols), randn(cols), randn(cols)
-        _, mean, rstd = cuda.layer_norm_forward(x, (cols,), w, b, 1e-5)
-        tmean, trstd = torch.as_tensor(mean, device="cuda"), torch.as_tensor(rstd, device="cuda")
-        label, size = f"({rows}, {cols})", tx.numel() * FLOAT
-        cases += [
-            Case("layer_norm_forward", label,
-                 lambda x=x, w=w, b=b, d=cols: cuda.layer_norm_forward(x, (d,), w, b, 1e-5),
-                 lambda x=tx, w=tw, b=tb, d=cols: torch.native_layer_norm(x, (d,), w, b, 1e-5),
-                 "torch layer_norm", bytes=2 * size, fills_gpu=fills),
-            Case("layer_norm_backward", label,
-                 lambda g=g, x=x, m=mean, r=rstd, w=w, d=cols: cuda.layer_norm_backward(g, x, (d,), m, r, w),
-                 lambda g=tg, x=tx, m=tmean, r=trstd, w=tw, b=tb, d=cols:
-                 torch.ops.aten.native_layer_norm_backward(g, x, (d,), m, r, w, b, [True, True, True]),
-                 "native_layer_norm_backward", bytes=3 * size, fills_gpu=fills),
-        ]
+    for kind, shape, fills in (("batch norm", (64, 128, 7, 7), False), ("batch norm", (256, 128, 64, 64), True),
+                               ("layer norm", (64, 512), False), ("layer norm", (65536, 1024), True)):
+        (x, tx), (g, tg) = randn(*shape), randn(*shape)
+        batch = kind == "batch norm"
+        if batch:  # ours as layers pass it on: stored (C, H, W, N)
+            x, g = (cupy.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2) for a in (x, g))
+        dims = (0, 2, 3) if batch else (1,)
+        kept_shape = tuple(1 if d in dims else n for d, n in enumerate(shape))
+        channels = shape[1] if batch else shape[-1]
+        (w, tw), (b, tb) = randn(channels), randn(channels)
+        w_kept, b_kept = (a.reshape(kept_shape) if batch else cupy.ones(kept_shape, cupy.float32) for a in (w, b))
+        stats = cuda.moments(x, dims)
+        scale_shift = cuda.coefficients(stats, w_kept, b_kept, 1e-5)
+        backward_coefficients = cupy.concatenate([scale_shift[:1], scale_shift])  # any values time alike
+        label, size = f"{kind} {shape}", tx.numel() * FLOAT
+        forward = (lambda x=x, d=dims, w=w_kept, b=b_kept: _norm_forward(x, d, w, b))
+        backward = (lambda g=g, x=x, k=kept_shape, c=backward_coefficients: _norm_backward(g, x, k, c))
+        if batch:
+            mean, invstd = torch.batch_norm_stats(tx, 1e-5) if TORCH_CUDA else (None, None)
+            cases += [
+                Case("moments", label, lambda x=x, d=dims: cuda.moments(x, d),
+                     lambda x=tx: torch.batch_norm_stats(x, 1e-5), "torch.batch_norm_stats", bytes=size,
+                     fills_gpu=fills),
+                Case("affine, 1 array + shift", label, lambda x=x, c=scale_shift: cuda.affine([x], c),
+                     lambda x=tx, m=mean, i=invstd, w=tw, b=tb: torch.batch_norm_elemt(x, w, b, m, i, 1e-5),
+                     "torch.batch_norm_elemt", bytes=2 * size, fills_gpu=fills),
+                Case("forward: moments + coefficients + affine", label, forward,
+                     lambda x=tx, w=tw, b=tb: torch.nn.functional.batch_norm(x, None, None, w, b, True),
+                     "cuDNN batch_norm", bytes=2 * size, fills_gpu=fills),
+                Case("backward: sums + affine of 2 arrays", label, backward,
+                     lambda g=tg, x=tx, m=mean, i=invstd, w=tw: torch.ops.aten.native_batch_norm_backward(
+                         g, x, w, None, None, m, i, True, 1e-5, [True, True, True]),
+                     "native_batch_norm_backward", bytes=3 * size, fills_gpu=fills),
+            ]
+        else:
+            _, mean, rstd = torch.native_layer_norm(tx, shape[-1:], tw, tb, 1e-5) if TORCH_CUDA else (None,) * 3
+            cases += [
+                Case("forward: moments + coefficients + affine", label, forward,
+                     lambda x=tx, w=tw, b=tb, d=shape[-1:]: torch.native_layer_norm(x, d, w, b, 1e-5),
+                     "torch layer_norm", bytes=2 * size, fills_gpu=fills),
+                Case("backward: sums + affine of 2 arrays", label, backward,
+                     lambda g=tg, x=tx, m=mean, r=rstd, w=tw, b=tb, d=shape[-1:]:
+                     torch.ops.aten.native_layer_norm_backward(g, x, d, m, r, w, b, [True, False, False]),
+                     "native_layer_norm_backward (input grad)", bytes=3 * size, fills_gpu=fills),
+            ]
     return cases
 
 
@@ -210,8 +224,8 @@ TORCH_ACTIVATIONS = {
     "relu": (torch.relu, lambda x, g: torch.ops.aten.threshold_backward(g, x, 0)),
     "leaky_relu": (lambda x: torch.nn.functional.leaky_relu(x, 0.2),
                    lambda x, g: torch.ops.aten.leaky_relu_backward(g, x, 0.2, False)),
-    "tanh": (torch.tanh, lambda x, g: torch.ops.aten.tanh_backward(g, torch.tanh(x))),
-    "sigmoid": (torch.sigmoid, lambda x, g: torch.ops.aten.sigmoid_backward(g, torch.sigmoid(x))),
+    "tanh": (torch.tanh, lambda y, g: torch.ops.aten.tanh_backward(g, y)),  # f' read from the output y
+    "sigmoid": (torch.sigmoid, lambda y, g: torch.ops.aten.sigmoid_backward(g, y)),
     "softplus": (torch.nn.functional.softplus, lambda x, g: torch.ops.aten.softplus_backward(g, x, 1.0, 20.0)),
 }
 ACTIVATION_PARAMS = {"leaky_relu": (0.2,), "softplus": (1.0, 20.0)}
@@ -224,13 +238,14 @@ def activation_cases():
         size = tx.numel() * FLOAT
         for name, (forward, backward) in TORCH_ACTIVATIONS.items():
             params = ACTIVATION_PARAMS.get(name, ())
-            # torch's tanh and sigmoid backward take the forward's output, so the reference computes it too
-            recomputes = " (+ its forward)" if name in ("tanh", "sigmoid") else ""
             cases.append(Case(f"{name}_forward", str(shape), lambda x=x, n=name, p=params: cuda.activation(n, x, *p),
                               lambda x=tx, f=forward: f(x), f"torch {name}", bytes=2 * size, fills_gpu=fills))
+            output = name in SLOPE_FROM_OUTPUT  # then both sides read f' from y = f(x), not from x
+            z = cuda.activation(name, x, *params) if output else x
+            tz = (forward(tx) if output else tx) if TORCH_CUDA else None
             cases.append(Case(f"{name}_backward", str(shape),
-                              lambda x=x, g=g, n=name, p=params: cuda.activation_backward(n, x, g, *p),
-                              lambda x=tx, g=tg, b=backward: b(x, g), f"torch {name} backward{recomputes}",
+                              lambda z=z, g=g, n=name, p=params: cuda.activation_backward(n, z, g, *p),
+                              lambda z=tz, g=tg, b=backward: b(z, g), f"torch {name} backward",
                               bytes=3 * size, fills_gpu=fills))
     return cases
 
@@ -318,7 +333,7 @@ def optimizer_cases():
     return cases
 
 
-CASE_GROUPS = (gemm_cases, conv_cases, im2col_cases, batch_norm_cases, layer_norm_cases, activation_cases,
+CASE_GROUPS = (gemm_cases, conv_cases, im2col_cases, normalisation_cases, activation_cases,
                softmax_cases, reduction_cases, random_cases, scatter_cases, optimizer_cases)
 
 

@@ -89,6 +89,11 @@ def _cross_entropy(x):
     return F.cross_entropy(x, sg.tensor([0, 2, 1, 2], device=x.device))
 
 
+def _layer_norm_and_group_norm(x, w, b):
+    """Layer norm over all but dim 0, plus group norm over dim 2's channels (their dims 1 and 2 swapped)."""
+    return F.layer_norm(x, x.shape[1:], w, b) + F.group_norm(x.permute(0, 2, 1), 3).permute(0, 2, 1)
+
+
 def _index(x):
     return x[sg.tensor([0, 2, 0], device=x.device)]
 
@@ -114,6 +119,9 @@ OPS = {
     "max_and_avg_pool2d": (lambda x: F.max_pool2d(x, 2) + F.avg_pool2d(x, 2), [(2, 3, 6, 6)]),
     "batch_norm_training": (lambda x, w, b: _bn(x, sg.zeros(3, device=x.device), sg.ones(3, device=x.device), w, b),
                             [(4, 3, 5, 5), (3,), (3,)]),
+    "batch_norm_after_conv": (lambda x, w: _bn(F.conv2d(x, w), sg.zeros(3, device=x.device),
+                                               sg.ones(3, device=x.device), None, None), [(3, 2, 4, 4), (3, 2, 2, 2)]),
+    "layer_norm_group_norm": (_layer_norm_and_group_norm, [(3, 4, 6), (4, 6), (4, 6)]),
     "mse_and_bce_with_logits": (lambda a, t: F.mse_loss(a, t) + F.binary_cross_entropy_with_logits(a, t.sigmoid()),
                                 [(4, 5), (4, 5)]),
     "bce": (lambda a: F.binary_cross_entropy(a.sigmoid(), (a * 3).sigmoid()), [(4, 5)]),

@@ -16,9 +16,12 @@ def device(request, monkeypatch):
     return Device(request.param, monkeypatch, floating=(np.float32, np.float64))
 
 
-# Smaller inputs for the convolutions: a finite-difference Jacobian costs two forward passes
+# Smaller inputs for the convolutions and norms: a finite-difference Jacobian costs two forward passes
 # per input element, and every pass is several emulated launches.
-SMALLER_SHAPES = {"conv2d": [(1, 2, 5, 5), (3, 2, 3, 3), (3,)], "conv_transpose2d": [(1, 2, 3, 3), (2, 2, 4, 4), (2,)]}
+SMALLER_SHAPES = {"conv2d": [(1, 2, 5, 5), (3, 2, 3, 3), (3,)], "conv_transpose2d": [(1, 2, 3, 3), (2, 2, 4, 4), (2,)],
+                  "batch_norm_training": [(3, 3, 2, 2), (3,), (3,)],
+                  "batch_norm_after_conv": [(2, 2, 3, 3), (3, 2, 2, 2)],
+                  "layer_norm_group_norm": [(2, 4, 3), (4, 3), (4, 3)]}
 
 
 @pytest.mark.parametrize("name", OPS)

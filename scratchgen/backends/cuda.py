@@ -1,8 +1,8 @@
 """The CUDA backend: the functions of backends/numpy.py (and of the im2col.py,
 normalization.py and fused_optimizers.py it gathers; same names, same arguments) for CuPy
 arrays, each one or a few launches of the kernels in kernels/*.cu, plus the kernels that
-have no NumPy counterpart yet (tiled GEMM, direct convolution, batch and layer
-norm, activations, axis sums, Gumbel, dropout).
+have no NumPy counterpart yet (tiled GEMM, direct convolution, activations, axis sums,
+Gumbel, dropout).
 
 Every function takes its array module from its input. Called with NumPy arrays, the same
 launches run on the CPU emulator (kernels/emulator) instead of a GPU: that is how
@@ -15,8 +15,9 @@ import os
 
 import numpy
 
-from . import indexing, normalization, special
+from . import indexing, special
 from .launch import array_module, launch, multiprocessor_count
+from .layout import memory_order, unpermuted
 
 name = "cuda"
 THREADS = 256                  # threads per block of the 1-D kernels
@@ -49,23 +50,6 @@ def matmul(a, b, layout_of=None):
     if os.environ.get("SCRATCHGEN_CUBLAS") == "1" or a.dtype not in FLOATING or b.dtype != a.dtype:
         return a @ b
     return gemm(a, b)
-
-
-# ---- the normalisation ops' array work: backends/normalization.py's NumPy code, on CuPy arrays
-def affine(arrays, coefficients):
-    return normalization.affine(arrays, coefficients, xp=array_module(arrays[0]))
-
-
-def coefficients(stats, weight, bias, eps):
-    return normalization.coefficients(stats, weight, bias, eps, xp=array_module(stats))
-
-
-def moments(x, dims):
-    return normalization.moments(x, dims, xp=array_module(x))
-
-
-def sums(g, tensors, shape):
-    return normalization.sums(g, tensors, shape, xp=array_module(g))
 
 
 # ---- the special functions: backends/special.py's array code, on CuPy arrays (elementwise
@@ -116,9 +100,14 @@ def _chunks(like, blocks, work):
     return max(1, min(math.ceil(work / THREADS), spare, MAX_GRID_Y))
 
 
+def _whole_warps(work):
+    """Threads for a block that shares `work` items: whole warps, at most THREADS, no more than the work needs."""
+    return min(THREADS, 32 * max(1, math.ceil(work / 32)))
+
+
 def _elementwise(kernel, like, n, *args):
     if n:
-        launch(kernel, _grid_stride_blocks(like, n), THREADS, args)
+        launch(kernel, _grid_stride_blocks(like, n), _whole_warps(n), args)
 
 
 def _warp_per_row(kernel, like, rows, *args):
@@ -186,12 +175,12 @@ def activation(function, x, *params):
     return y
 
 
-def activation_backward(function, x, grad_out, *params):
-    """grad_out * function'(x), with the params of `activation`."""
-    x = _floating(function, "x", x)
-    grad_out = _floating(function, "grad_out", grad_out, like=x)
-    grad_in = array_module(x).empty_like(x)
-    _elementwise(f"{function}_backward", x, x.size, x, grad_out, grad_in, x.size, *params)
+def activation_backward(function, z, grad_out, *params):
+    """grad_out * function'(z), z = x, or y = function(x) for tanh and sigmoid; the params of `activation`."""
+    z = _floating(function, "z", z)
+    grad_out = _floating(function, "grad_out", array_module(z).broadcast_to(grad_out, z.shape), like=z)
+    grad_in = array_module(z).empty_like(z)
+    _elementwise(f"{function}_backward", z, z.size, z, grad_out, grad_in, z.size, *params)
     return grad_in
 
 
@@ -228,6 +217,12 @@ def _sum_inner_axis(x, out, outer, length, inner, scale):
     _sum_inner_axis(partial, out, 1, chunks, outer * inner, scale)
 
 
+def _sum_rows(rows, out, scale):
+    """out[r] = scale * the sum of rows[r], for a C-contiguous (R, L) array with R > 0: a block per row."""
+    length = rows.shape[1]
+    launch("sum_last_axis", rows.shape[0], _whole_warps(length), (rows, out, length, scale))
+
+
 def _reduce(x, axis, keepdims, mean):
     x = _floating("mean_axis" if mean else "sum_axis", "x", x)
     xp = array_module(x)
@@ -238,8 +233,7 @@ def _reduce(x, axis, keepdims, mean):
     scale = (1 / length if length else math.nan) if mean else 1.0
     out = xp.empty(outer * inner, dtype=x.dtype)
     if inner == 1 and outer:
-        threads = min(THREADS, 32 * max(1, math.ceil(length / 32)))  # whole warps, no more than the row needs
-        launch("sum_last_axis", outer, threads, (x, out, length, scale))
+        _sum_rows(x.reshape(outer, length), out, scale)
     elif out.size:
         _sum_inner_axis(x, out, outer, length, inner, scale)
     shape = x.shape[:axis] + ((1,) if keepdims else ()) + x.shape[axis + 1:]
@@ -383,117 +377,126 @@ def conv2d_direct(x, weight, bias, stride=1, padding=0, dilation=1):
     return y
 
 
-# ---- batch norm (kernels/batchnorm.cu) over (N, C, *) arrays
+# ---- the normalisation ops' array work (kernels/normalization.cu): backends/normalization.py's
+# four functions (moments, affine, sums, coefficients) for batch, layer, group and instance norm
 
-def _batch_norm_layout(function, x):
-    x = _floating(function, "x", x)
-    if x.ndim < 2:
-        raise ValueError(f"{function}: x must have at least 2 dims (N, C, ...), got shape {x.shape}")
-    n, c, s = x.shape[0], x.shape[1], math.prod(x.shape[2:])
-    if n * c * s >= 2 ** 31:
-        raise ValueError(f"{function}: at most 2^31 - 1 elements, got shape {x.shape}")
-    return x, n, c, s
+class _Channels:
+    """An array x of the normalisation ops split for kernels/normalization.cu: the dims where
+    `kept_shape` (x's number of dims) is not 1 are the channels, the others are reduced. Read
+    in x's memory order, x is (outer, channels, inner) when the channel dims lie together in
+    it (no copy: a batch-last convolution output is (1, C, H * W * N)); else x is copied with
+    them first (outer = 1)."""
+
+    def __init__(self, function, x, kept_shape):
+        self.function, self.shape = function, x.shape
+        kept = [d for d in range(x.ndim) if kept_shape[d] != 1]
+        self.memory_order = self.order = memory_order(x)
+        if not self._channels_together(kept):
+            self.order = tuple(kept) + tuple(d for d in range(x.ndim) if d not in kept)
+        sizes = [x.shape[d] for d in self.order]
+        positions = [i for i, d in enumerate(self.order) if d in kept and x.shape[d] != 1]
+        first, last = (positions[0], positions[-1] + 1) if positions else (0, 0)
+        self.view_shape = (math.prod(sizes[:first]), math.prod(sizes[first:last]), math.prod(sizes[last:]))
+        self.kept = [d for d in self.order if d in kept]  # the channel dims, in the order the kernels count them
+
+    def _channels_together(self, kept):
+        """Whether the channel dims of size > 1 form one run in memory order (dims of size 1 lie anywhere)."""
+        flags = [d in kept for d in self.order if self.shape[d] != 1]
+        runs = sum(1 for i, flag in enumerate(flags) if flag and (i == 0 or not flags[i - 1]))
+        return runs <= 1
+
+    def view(self, array, argument):
+        """An array of x's shape as the C-contiguous (outer, channels, inner) array of the kernels."""
+        array = _floating(self.function, argument, array, copy=False)
+        return array_module(array).ascontiguousarray(array.transpose(self.order)).reshape(self.view_shape)
+
+    def unview(self, array):
+        """The inverse of `view`: an (outer, channels, inner) array as x's shape, in x's memory order."""
+        out = unpermuted(array.reshape(tuple(self.shape[d] for d in self.order)), self.order)
+        if self.order == self.memory_order:
+            return out
+        return unpermuted(array_module(out).ascontiguousarray(out.transpose(self.memory_order)), self.memory_order)
+
+    def rows(self, per_channel, argument, like):
+        """(k,) + kept_shape values, one per channel, as a C-contiguous (k, channels) array."""
+        per_channel = _floating(self.function, argument, per_channel, like=like, copy=False)
+        xp = array_module(per_channel)
+        ordered = per_channel.reshape((len(per_channel),) + tuple(self.shape[d] for d in sorted(self.kept)))
+        moved = [0] + [1 + sorted(self.kept).index(d) for d in self.kept]
+        return xp.ascontiguousarray(ordered.transpose(moved)).reshape(len(per_channel), -1)
+
+    def per_channel(self, rows):
+        """The inverse of `rows`: a (k, channels) array as (k,) + kept_shape."""
+        ordered = rows.reshape((len(rows),) + tuple(self.shape[d] for d in self.kept))
+        back = [0] + [1 + self.kept.index(d) for d in sorted(self.kept)]
+        kept_shape = tuple(self.shape[d] if d in self.kept else 1 for d in range(len(self.shape)))
+        return ordered.transpose(back).reshape((len(rows),) + kept_shape)
 
 
-def _batch_norm_splits(x, n, c, s):
-    """How many chunks each channel's n * s values are reduced in (grid.y of the partial kernels)."""
-    return _chunks(x, c, n * s)
-
-
-def batch_norm_stats(x):
-    """Per-channel mean and biased variance of x (N, C, *) over every dim but 1 (Ioffe &
-    Szegedy 2015, Algorithm 1), in one pass over x (kernels/moments.cuh)."""
-    x, n, c, s = _batch_norm_layout("batch_norm_stats", x)
+def moments(x, dims):
+    """Stacked (mean, biased variance) of x over `dims`, shape (2,) + x's shape with 1 at `dims`,
+    in one pass over x (kernels/moments.cuh); NaN for an empty reduction, as NumPy."""
+    channels = _Channels("moments", x, tuple(1 if d in dims else n for d, n in enumerate(x.shape)))
+    outer, count, inner = channels.view_shape
     xp = array_module(x)
-    splits = _batch_norm_splits(x, n, c, s)
-    partial = xp.empty((c, splits, 3), dtype=x.dtype)
-    mean, var = xp.empty(c, dtype=x.dtype), xp.empty(c, dtype=x.dtype)
-    if c:
-        launch("batch_norm_partial_stats", (c, splits), THREADS, (x, partial, n, c, s, splits))
-        launch("batch_norm_finalize_stats", math.ceil(c / THREADS), THREADS, (partial, mean, var, c, splits))
-    return mean, var
+    if not outer * count * inner:
+        return channels.per_channel(xp.full((2, count), math.nan, dtype=x.dtype))
+    view = channels.view(x, "x")
+    stats = xp.empty((2, count), dtype=view.dtype)
+    splits = _chunks(x, count, outer * inner)
+    partial = xp.empty((count, splits, 3), dtype=view.dtype)
+    threads = _whole_warps(outer * inner / splits)
+    launch("channel_moments_partial", (count, splits), threads, (view, partial, outer, count, inner, splits))
+    launch("channel_moments_finalize", math.ceil(count / THREADS), THREADS, (partial, stats, count, splits))
+    return channels.per_channel(stats)
 
 
-def batch_norm_normalize(x, mean, invstd, weight, bias):
-    """(x - mean) * invstd * weight + bias per channel (dim 1); weight and bias may be None."""
-    x, n, c, s = _batch_norm_layout("batch_norm_normalize", x)
-    y = array_module(x).empty_like(x)
-    mean = _floating("batch_norm_normalize", "mean", mean, like=x)
-    invstd = _floating("batch_norm_normalize", "invstd", invstd, like=x)
-    affine = [None if p is None else _floating("batch_norm_normalize", label, p, like=x)
-              for label, p in (("weight", weight), ("bias", bias))]
-    _elementwise("batch_norm_normalize", x, x.size, x, mean, invstd, *affine, y, n, c, s)
-    return y
+def affine(arrays, coefficients):
+    """arrays[0] * c[0] + ... + arrays[k-1] * c[k-1] (+ c[k]), c = coefficients broadcast
+    along the reduced dims; the result is in the first array's memory order. Two terms per
+    launch of channel_affine, the later launches adding to the first's result."""
+    channels = _Channels("affine", arrays[0], coefficients.shape[1:])
+    views = [channels.view(a, f"arrays[{i}]") for i, a in enumerate(arrays)]
+    rows = channels.rows(coefficients, "coefficients", like=views[0])
+    shift = rows[len(arrays)] if len(rows) > len(arrays) else None
+    out = array_module(views[0]).empty_like(views[0])
+    for i in range(0, len(arrays), 2):
+        b, scale_b = (views[i + 1], rows[i + 1]) if i + 1 < len(arrays) else (None, None)
+        _elementwise("channel_affine", out, out.size, views[i], rows[i], b, scale_b, shift if i == 0 else None, out,
+                     *channels.view_shape, i > 0)
+    return channels.unview(out)
 
 
-def batch_norm_backward(grad_out, x, mean, invstd, weight):
-    """Gradients of batch_norm_normalize(x, mean(x), 1 / sqrt(var(x) + eps), weight, bias) in
-    training mode: (grad_input, grad_weight, grad_bias); weight may be None (then 1)."""
-    x, n, c, s = _batch_norm_layout("batch_norm_backward", x)
-    xp = array_module(x)
-    grad_out, mean, invstd = (_floating("batch_norm_backward", label, a, like=x)
-                              for label, a in (("grad_out", grad_out), ("mean", mean), ("invstd", invstd)))
-    weight = None if weight is None else _floating("batch_norm_backward", "weight", weight, like=x)
-    splits = _batch_norm_splits(x, n, c, s)
-    partial = xp.empty((c, splits, 2), dtype=x.dtype)
-    grad_weight, grad_bias = xp.empty(c, dtype=x.dtype), xp.empty(c, dtype=x.dtype)
-    grad_in = xp.empty_like(x)
-    if c:
-        launch("batch_norm_backward_partial", (c, splits), THREADS, (x, grad_out, mean, invstd, partial, n, c, s, splits))
-        launch("batch_norm_backward_finalize", math.ceil(c / THREADS), THREADS, (partial, grad_weight, grad_bias, c, splits))
-    _elementwise("batch_norm_backward_input", x, x.size,
-                 x, grad_out, mean, invstd, weight, grad_bias, grad_weight, grad_in, n, c, s)
-    return grad_in, grad_weight, grad_bias
+def sums(g, tensors, shape):
+    """[sum of g * t_1, ..., sum of g * t_k, sum of g] over the dims where `shape` is 1, stacked
+    (k >= 1): a channel_dot_partial launch per tensor, its chunks added by sum_last_axis."""
+    channels = _Channels("sums", tensors[0], shape)
+    outer, count, inner = channels.view_shape
+    view = channels.view(g, "g")
+    xp = array_module(view)
+    out = xp.zeros((len(tensors) + 1, count), dtype=view.dtype)
+    if not count:
+        return channels.per_channel(out)
+    splits = _chunks(g, count, outer * inner)
+    partial = xp.empty((2, count, splits), dtype=view.dtype)
+    for i, t in enumerate(tensors):
+        launch("channel_dot_partial", (count, splits), _whole_warps(outer * inner / splits),
+               (view, channels.view(t, f"tensors[{i}]"), partial, outer, count, inner, splits))
+        _sum_rows(partial[0], out[i], 1.0)
+    _sum_rows(partial[1], out[-1], 1.0)  # the sum of g, from the last launch
+    return channels.per_channel(out)
 
 
-# ---- layer norm (kernels/layernorm.cu)
-
-LAYER_NORM_ROWS_PER_CHUNK = 64  # rows summed per block of the weight/bias gradient kernel
-
-
-def _layer_norm_rows(function, x, normalized_shape):
-    normalized_shape = tuple(normalized_shape)
-    k = len(normalized_shape)
-    if not k or tuple(x.shape[x.ndim - k:]) != normalized_shape:
-        raise ValueError(f"{function}: normalized_shape {normalized_shape} must be the last dims of x, "
-                         f"got x of shape {x.shape}")
-    cols = math.prod(normalized_shape)
-    return _floating(function, "x", x).reshape(-1, cols), x.shape[:x.ndim - k] + (1,) * k
-
-
-def layer_norm_forward(x, normalized_shape, weight, bias, eps):
-    """torch.native_layer_norm: (y, mean, rstd), normalizing over the last len(normalized_shape)
-    dims; mean and rstd keep those dims as size 1. weight and bias may be None."""
-    rows, stats_shape = _layer_norm_rows("layer_norm_forward", x, normalized_shape)
-    xp = array_module(rows)
-    y = xp.empty_like(rows)
-    mean, rstd = xp.empty(rows.shape[0], dtype=rows.dtype), xp.empty(rows.shape[0], dtype=rows.dtype)
-    affine = [None if p is None else _floating("layer_norm_forward", label, p, like=rows).reshape(-1)
-              for label, p in (("weight", weight), ("bias", bias))]
-    _warp_per_row("layer_norm_forward", rows, rows.shape[0], rows, *affine, y, mean, rstd, *rows.shape, eps)
-    return y.reshape(x.shape), mean.reshape(stats_shape), rstd.reshape(stats_shape)
-
-
-def layer_norm_backward(grad_out, x, normalized_shape, mean, rstd, weight):
-    """(grad_input, grad_weight, grad_bias) of layer_norm_forward; weight may be None (then 1)."""
-    rows, _ = _layer_norm_rows("layer_norm_backward", x, normalized_shape)
-    xp = array_module(rows)
-    grad_rows = _floating("layer_norm_backward", "grad_out", grad_out, like=rows).reshape(rows.shape)
-    mean, rstd = (_floating("layer_norm_backward", label, a, like=rows).reshape(-1)
-                  for label, a in (("mean", mean), ("rstd", rstd)))
-    weight = None if weight is None else _floating("layer_norm_backward", "weight", weight, like=rows).reshape(-1)
-    count, cols = rows.shape
-    grad_in = xp.empty_like(rows)
-    _warp_per_row("layer_norm_backward_input", rows, count, rows, grad_rows, mean, rstd, weight, grad_in, count, cols)
-    chunks = max(1, math.ceil(count / LAYER_NORM_ROWS_PER_CHUNK))
-    partial_weight = xp.empty((chunks, cols), dtype=rows.dtype)
-    partial_bias = xp.empty((chunks, cols), dtype=rows.dtype)
-    if cols:
-        launch("layer_norm_backward_params", (math.ceil(cols / 32), chunks), (32, 8),
-               (rows, grad_rows, mean, rstd, partial_weight, partial_bias, count, cols, LAYER_NORM_ROWS_PER_CHUNK))
-    shape = tuple(normalized_shape)
-    return (grad_in.reshape(x.shape), sum_axis(partial_weight, 0).reshape(shape),
-            sum_axis(partial_bias, 0).reshape(shape))
+def coefficients(stats, weight, bias, eps):
+    """[scale, shift] = [weight / sqrt(var + eps), bias - mean * scale] from stats = [mean, var]."""
+    stats = _floating("coefficients", "stats", stats)
+    xp = array_module(stats)
+    weight, bias = (_floating("coefficients", label, xp.broadcast_to(a, stats.shape[1:]), like=stats)
+                    for label, a in (("weight", weight), ("bias", bias)))
+    out = xp.empty_like(stats)
+    n = stats[0].size
+    _elementwise("channel_coefficients", stats, n, stats, weight, bias, out, n, eps)
+    return out
 
 
 # ---- Gumbel (kernels/gumbel.cu) and dropout (kernels/dropout.cu): uniforms come from the caller

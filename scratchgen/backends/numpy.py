@@ -128,6 +128,37 @@ def sigmoid(x):
     return positive * factor
 
 
+# ---- the activations of ops/fused_activation.py: f(x), and g * f'(z) with z = x or, for tanh and
+# sigmoid, z = y = f(x) (kernels/activations.cu on a GPU: the same formulas)
+
+def _leaky_slope(x, negative_slope):
+    """1 where x > 0, negative_slope elsewhere (nan included): mask arithmetic, ~6x faster than where()."""
+    return (x > 0) * (1 - negative_slope) + negative_slope
+
+
+def _softplus_slope(x, beta, threshold):
+    """sigmoid(beta x), and 1 where beta x > threshold (where softplus is x itself)."""
+    bx = beta * x
+    return xp.where(bx > threshold, 1, sigmoid(bx)).astype(x.dtype, copy=False)
+
+
+ACTIVATIONS = {  # name: (f(x, *params), f'(z, *params))
+    "relu": (lambda x: xp.maximum(x, 0), lambda x: ~(x <= 0)),  # maximum keeps nan; f' passes nan (torch)
+    "leaky_relu": (lambda x, slope: x * _leaky_slope(x, slope).astype(x.dtype, copy=False), _leaky_slope),
+    "tanh": (lambda x: tanh(x), lambda y: 1 - y * y),
+    "sigmoid": (lambda x: sigmoid(x), lambda y: y * (1 - y)),
+    "softplus": (lambda x, beta, threshold: softplus(x, beta, threshold), _softplus_slope),
+}
+
+
+def activation(function, x, *params):
+    return ACTIVATIONS[function][0](x, *params)
+
+
+def activation_backward(function, z, grad_out, *params):
+    return (grad_out * ACTIVATIONS[function][1](z, *params)).astype(grad_out.dtype, copy=False)
+
+
 def lstm_cell(gates, c):
     """The LSTM cell's pointwise part (ops/lstm.py): from gates (..., 4 * hidden) in torch's
     order (i, f, g, o) and c (..., hidden), [h', c'] stacked in one (2, ..., hidden) array:

@@ -9,6 +9,7 @@ from ..arguments import integer, number
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, float32
 from ._util import broadcast_shapes, check_tensor, first_tensor, operand
+from .fused_activation import Activation
 
 
 def _constant(array):
@@ -91,30 +92,6 @@ class Abs(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_inputs
         return (g * _constant(_sign(x.array)),)  # 0 at 0 and at nan, as torch
-
-
-class Tanh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_output()
-        return backends.get(x).tanh(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        y = ctx.saved_output
-        return (g * (1 - y * y),)
-
-
-class Sigmoid(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_output()
-        return backends.get(x).sigmoid(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        y = ctx.saved_output
-        return (g * y * (1 - y),)
 
 
 class Sin(Function):
@@ -212,8 +189,7 @@ class Clip(Function):
 
 
 class MaskedScale(Function):
-    """y = x * scale, scale constant per element: leaky_relu (1 or the slope), dropout (0 or
-    1 / (1 - p))."""
+    """y = x * scale, scale constant per element: dropout (0 or 1 / (1 - p))."""
 
     @staticmethod
     def forward(ctx, x, scale):
@@ -223,42 +199,6 @@ class MaskedScale(Function):
     @staticmethod
     def backward(ctx, g):
         return (g * _constant(ctx.scale),)
-
-
-class Softplus(Function):
-    """softplus(x) = log(1 + e^(beta x)) / beta, x itself where beta x > threshold (torch's
-    rule); d/dx = sigmoid(beta x), 1 where linear."""
-
-    @staticmethod
-    def forward(ctx, x, beta, threshold):
-        ctx.save_inputs(0)
-        ctx.beta, ctx.threshold = beta, threshold
-        return backends.get(x).softplus(x, beta, threshold)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_inputs
-        return (g * SoftplusSlope.apply(x, beta=ctx.beta, threshold=ctx.threshold),)
-
-
-class SoftplusSlope(Function):
-    """softplus' = sigmoid(beta x), 1 where beta x > threshold; its derivative, softplus'' =
-    beta s (1 - s) with s = sigmoid(beta x), is 0 from beta x = threshold on (torch's side of
-    the switch: a mask that multiplies, so nan stays nan, as in torch)."""
-
-    @staticmethod
-    def forward(ctx, x, beta, threshold):
-        ctx.save_inputs(0)
-        ctx.beta, ctx.threshold = beta, threshold
-        bx = beta * x
-        return backends.get(x).xp.where(bx > threshold, 1, backends.get(x).sigmoid(bx)).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_inputs
-        s = (x * ctx.beta).sigmoid()
-        curved = _constant((ctx.beta * x.array < ctx.threshold).astype(x.dtype))
-        return (g * (s * (1 - s) * ctx.beta * curved),)
 
 
 class Where(Function):
@@ -287,8 +227,6 @@ log = _unary(Log, "log", "Natural logarithm (its gradient 1/x: +-inf at +-0, as 
 log1p = _unary(Log1p, "log1p", "log(1 + input), accurate near 0.")
 sqrt = _unary(Sqrt, "sqrt", "Square root.")
 abs = _unary(Abs, "abs", "Absolute value (gradient sign(x): 0 at 0 and at nan, as torch).")
-tanh = _unary(Tanh, "tanh", "Hyperbolic tangent.")
-sigmoid = _unary(Sigmoid, "sigmoid", "1 / (1 + e^-x), computed without overflow.")
 sin = _unary(Sin, "sin", "Sine (of a real tensor: complex is refused, torch accepts it).", real=True)
 cos = _unary(Cos, "cos", "Cosine (of a real tensor: complex is refused, torch accepts it).", real=True)
 rsqrt = _unary(Rsqrt, "rsqrt", "1 / sqrt(input): -inf at -0, as torch (real tensors only).", real=True)
@@ -309,20 +247,34 @@ def _clip(input, low, high, passes):
     return Clip.apply(input, low=low, high=high, passes=passes.astype(input.dtype, copy=False))
 
 
+def _activation(input, function, *params):
+    return Activation.apply(input, function=function, params=params)
+
+
+def tanh(input):
+    """Hyperbolic tangent (of an integer or bool tensor: of it as float32, as torch)."""
+    return _activation(floating(input, "tanh"), "tanh")
+
+
+def sigmoid(input):
+    """1 / (1 + e^-x), computed without overflow (integer and bool tensors as float32)."""
+    return _activation(floating(input, "sigmoid"), "sigmoid")
+
+
 def relu(input):
     """max(x, 0), nan kept; the gradient passes where x > 0 and at nan, not at 0 (as torch)."""
     x = check_tensor(input, "relu", "input").array
     if x.dtype.kind == "b":
         return _constant(x.copy())
-    return _clip(input, 0, None, passes=~(x <= 0))
+    if x.dtype.kind != "f":  # integers: no gradient to pass, and no kernel
+        return _clip(input, 0, None, passes=~(x <= 0))
+    return _activation(input, "relu")
 
 
 def leaky_relu(input, negative_slope=0.01):
     """x for x > 0, negative_slope * x otherwise (Maas et al. 2013)."""
     check_tensor(input, "leaky_relu", "input", "f")
-    slope = input.dtype.type(number(negative_slope, "leaky_relu", "negative_slope"))
-    # 1 where x > 0, slope elsewhere; mask arithmetic is ~6x faster than where() with scalars
-    return _scaled(input, (input.array > 0) * (1 - slope) + slope)
+    return _activation(input, "leaky_relu", input.dtype.type(number(negative_slope, "leaky_relu", "negative_slope")))
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -332,8 +284,7 @@ def softplus(input, beta=1.0, threshold=20.0):
     and exp(beta x) / (exp(beta x) + 1) overflow there, to inf and nan; scratchgen computes the
     same functions without overflow (x and 1)."""
     check_tensor(input, "softplus", "input", "f")
-    return Softplus.apply(input, beta=number(beta, "softplus", "beta"),
-                          threshold=number(threshold, "softplus", "threshold"))
+    return _activation(input, "softplus", number(beta, "softplus", "beta"), number(threshold, "softplus", "threshold"))
 
 
 def sign(input):
