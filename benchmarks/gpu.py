@@ -267,12 +267,20 @@ def softmax_cases():
 
 
 def reduction_cases():
+    """sum_dims over rows (sum_last_axis), over columns (sum_inner_axis), and a convolution's
+    bias gradient, its batch-last output summed over (N, H, W) (channel_dot_partial)."""
     cases = []
     for (rows, cols), fills in (((64, 784), False), ((65536, 1024), True)):
         x, tx = randn(rows, cols)
         for axis, kernel in ((1, "sum_last_axis"), (0, "sum_inner_axis")):
-            cases.append(Case(kernel, f"({rows}, {cols}) axis {axis}", lambda x=x, a=axis: cuda.sum_axis(x, a),
+            cases.append(Case(kernel, f"({rows}, {cols}) axis {axis}", lambda x=x, a=axis: cuda.sum_dims(x, (a,)),
                               lambda x=tx, a=axis: x.sum(a), "torch sum", bytes=tx.numel() * FLOAT, fills_gpu=fills))
+    for shape, fills in (((64, 128, 7, 7), False), ((256, 128, 64, 64), True)):
+        x, tx = randn(*shape)
+        batch_last = cupy.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+        cases.append(Case("sum_dims (0, 2, 3), batch-last", str(shape),
+                          lambda x=batch_last: cuda.sum_dims(x, (0, 2, 3)), lambda x=tx: x.sum((0, 2, 3)),
+                          "torch sum", bytes=tx.numel() * FLOAT, fills_gpu=fills))
     return cases
 
 
@@ -287,9 +295,9 @@ def random_cases():
             Case("gumbel_softmax_rows", label, lambda x=x, u=u: cuda.gumbel_softmax(x, u, 0.5),
                  lambda x=tx, u=tu: torch.softmax((x - torch.log(-torch.log(u))) / 0.5, -1),
                  "torch softmax((x + g) / tau)", bytes=3 * size, fills_gpu=fills),
-            Case("dropout_forward", label, lambda x=x, u=u: cuda.dropout(x, u, 0.3),
-                 lambda x=tx, u=tu: x * ((u >= 0.3) / 0.7), "torch x * ((u >= p) / (1 - p))",
-                 bytes=4 * size, fills_gpu=fills),
+            Case("dropout_philox", label, lambda x=x: cuda.dropout_with_key(x, 0.3, 2026),
+                 lambda x=tx: torch.native_dropout(x, 0.3, True), "torch native_dropout (Philox too)",
+                 bytes=3 * size, fills_gpu=fills),
         ]
     return cases
 

@@ -76,8 +76,9 @@ __global__ void channel_moments_finalize(const T* __restrict__ partial, T* __res
     stats[channels + c] = total.count > T(0) ? total.m2 / total.count : T(0);
 }
 
-// partial[0, c, k] = sum of g * t and partial[1, c, k] = sum of g over chunk k of channel c;
-// grid (channels, splits) as the statistics.
+// partial[0, c, k] = sum of g * t and partial[1, c, k] = sum of g over chunk k of channel c
+// (t null: partial[0] alone, the sum of g, as the reductions of ops/reduction.py use it); grid
+// (channels, splits) as the statistics.
 template <class T>
 __global__ void channel_dot_partial(const T* __restrict__ g, const T* __restrict__ t, T* __restrict__ partial,
                                     int outer, int channels, int inner, int splits) {
@@ -89,10 +90,14 @@ __global__ void channel_dot_partial(const T* __restrict__ g, const T* __restrict
     for (int j = first + threadIdx.x; j < last; j += blockDim.x) {
         const T value = channel_value(g, j, c, channels, inner);
         sum_g += value;
-        sum_gt += value * channel_value(t, j, c, channels, inner);
+        if (t) sum_gt += value * channel_value(t, j, c, channels, inner);
+    }
+    sum_g = block_sum(sum_g);
+    if (!t) {
+        if (threadIdx.x == 0) partial[(long long)c * splits + k] = sum_g;
+        return;
     }
     sum_gt = block_sum(sum_gt);
-    sum_g = block_sum(sum_g);
     if (threadIdx.x == 0) {
         partial[(long long)c * splits + k] = sum_gt;
         partial[((long long)channels + c) * splits + k] = sum_g;

@@ -1,5 +1,5 @@
-// Sum (or mean, with scale = 1 / length) along one axis of a contiguous float or double array viewed
-// as (outer, length, inner): out[o, i] = scale * sum_k x[o, k, i].
+// Sum along one axis of a contiguous float or double array viewed as (outer, length, inner):
+// out[o, i] = sum_k x[o, k, i].
 #include "common.cuh"
 
 // inner == 1 (the last axis): a grid of one block per row of `length` contiguous values.
@@ -7,18 +7,17 @@
 // threads' partial sums with warp shuffles and a 32-entry shared-memory stage (block_sum in
 // common.cuh).
 template <class T>
-__global__ void sum_last_axis(const T* __restrict__ x, T* __restrict__ out, int length,
-                              T scale) {
+__global__ void sum_last_axis(const T* __restrict__ x, T* __restrict__ out, int length) {
     const int row = blockIdx.x;
     const T* in = x + (long long)row * length;
     T partial = T(0);
 #pragma unroll 4
     for (int k = threadIdx.x; k < length; k += blockDim.x) partial += in[k];
     const T total = block_sum(partial);
-    if (threadIdx.x == 0) out[row] = total * scale;
+    if (threadIdx.x == 0) out[row] = total;
 }
 
-// inner > 1: out[chunk, o, i] = scale * the sum over rows k of one chunk of the length axis.
+// inner > 1: out[chunk, o, i] = the sum over rows k of one chunk of the length axis.
 // Mapping: blocks of 32 x 8 threads; grid (column blocks * outer, chunks). Block x takes the 32
 // neighbouring columns i of column block x % column_blocks at outer index x / column_blocks,
 // so a warp reads 32 consecutive values of a row (coalesced); its 8 warps take rows
@@ -27,7 +26,7 @@ __global__ void sum_last_axis(const T* __restrict__ x, T* __restrict__ out, int 
 // caller adds the chunks' sums with a second launch (outer = 1, length = chunks).
 template <class T>
 __global__ void sum_inner_axis(const T* __restrict__ x, T* __restrict__ out, int outer, int length,
-                               int inner, int rows_per_chunk, T scale) {
+                               int inner, int rows_per_chunk) {
     __shared__ T warp_sums[8][32];
     const int column_blocks = (inner + 31) / 32;
     const int o = blockIdx.x / column_blocks, i = blockIdx.x % column_blocks * 32 + threadIdx.x;
@@ -41,6 +40,6 @@ __global__ void sum_inner_axis(const T* __restrict__ x, T* __restrict__ out, int
     __syncthreads();
     if (threadIdx.y == 0 && i < inner) {
         for (int w = 1; w < 8; ++w) total += warp_sums[w][threadIdx.x];
-        out[((long long)blockIdx.y * outer + o) * inner + i] = total * scale;
+        out[((long long)blockIdx.y * outer + o) * inner + i] = total;
     }
 }

@@ -1,7 +1,9 @@
 """Random numbers: a seedable Generator, and one global default (`manual_seed`).
 
 Samples are drawn on the host with NumPy's PCG64 and moved to the device, so the same seed
-gives the same numbers on "cpu" and "cuda" and a checkpoint can hold the exact state.
+gives the same numbers on "cpu" and "cuda" and a checkpoint can hold the exact state. One
+exception: dropout on "cuda" draws its uniforms on the device (Philox4x32-10, kernels/dropout.cu)
+under a 64-bit key taken from the generator, so its masks follow the seed but differ from the CPU's.
 """
 import numpy
 

@@ -22,6 +22,8 @@ import scratchgen.functional as F
 from scratchgen import backends, nn, optim
 from scratchgen.backends import cuda as cuda_backend
 
+from philox_reference import dropout_uniforms
+
 RTOL, ATOL = 1e-4, 1e-5  # float32 results of different summation orders and fast-math intrinsics
 
 
@@ -189,20 +191,23 @@ def test_op_double_backward_matches_the_cpu(device, name):
             close(grad, expected_grad, rtol=1e-3, atol=1e-4)
 
 
-def test_dropout_with_a_seeded_generator_matches_the_cpu(device):
+def test_dropout_on_cuda_draws_its_mask_on_the_device_from_the_seed(device):
+    """On device "cuda" dropout's uniforms are Philox4x32-10's (kernels/dropout.cu), under a key
+    drawn from the seeded generator: the seed fixes the mask, and the gradient is the mask."""
     x = random(8, 16)
 
-    def run(device_name):
-        t = sg.tensor(x, device=device_name, requires_grad=True)
+    def run():
+        t = sg.tensor(x, device="cuda", requires_grad=True)
         out = F.dropout(t, 0.3, generator=sg.Generator(5))
         out.sum().backward()
-        return out, t.grad
-    expected, expected_grad = run("cpu")
+        return host(out), host(t.grad)
     with device.active():
-        out, grad = run("cuda")
-    close(out, expected)
-    close(grad, expected_grad)
-    assert 0 < (host(out) == 0).mean() < 0.6
+        (out, grad), (again, _) = run(), run()
+    key = int(sg.Generator(5).integers(0, 2 ** 64, (), np.uint64, "cpu"))
+    mask = (dropout_uniforms(x.size, key).reshape(x.shape).astype(np.float32) >= np.float32(0.3)) / np.float32(0.7)
+    assert_allclose(out, x * mask, rtol=1e-6)
+    assert_allclose(grad, mask, rtol=1e-6)
+    assert (again == out).all() and 0 < (out == 0).mean() < 0.6
 
 
 def test_random_factories_give_the_cpu_numbers(device):

@@ -15,6 +15,8 @@ from scratchgen.backends import cuda, im2col as numpy_im2col, launch, numpy as n
 from scratchgen.cuda import UninitializedSharedRead, emulate
 from scratchgen.ops.fused_activation import SLOPE_FROM_OUTPUT
 
+from philox_reference import dropout_uniforms, philox4x32_10
+
 
 def _gpu_missing():
     """Why the GPU cases cannot run here, or None if they can."""
@@ -95,6 +97,12 @@ def close(actual, expected, rtol=None, atol=None):
     default_rtol, default_atol = TOLERANCES[floating()]
     assert_allclose(get(actual), np.asarray(expected), rtol=default_rtol if rtol is None else rtol,
                     atol=default_atol if atol is None else atol)
+
+
+def stored_in(array, order):
+    """`array` with its elements stored in the order of dims `order` (x.transpose(order) C-contiguous)."""
+    xp = launch.array_module(array)
+    return xp.ascontiguousarray(array.transpose(order)).transpose(tuple(np.argsort(order)))
 
 
 # ---- softmax family
@@ -183,18 +191,29 @@ def test_sigmoid_is_stable_for_large_inputs(device):
     close(cuda.sigmoid(put(device, x)), numpy_backend.sigmoid(x.astype(np.float64)), atol=1e-44)
 
 
-# ---- sums along an axis
+# ---- sums over dims
 
 @on_every_device
 @few_under_asan
 @given(st.data())
-def test_sum_and_mean_along_an_axis_match_numpy(device, data):
-    shape = data.draw(small_shapes(1, 3, max_side=700))
+def test_sum_over_any_dims_matches_numpy(device, data):
+    """Rows, columns and the channel sums between (kernels/reduce.cu, normalization.cu), in
+    any memory order: a batch-last convolution output summed over (N, H, W) is a bias gradient."""
+    shape = data.draw(small_shapes(1, 4, max_side=700))
+    dims = tuple(sorted(data.draw(st.sets(st.integers(0, len(shape) - 1), min_size=1))))
+    order = tuple(data.draw(st.permutations(range(len(shape)))))
     (x,) = random_arrays(data, shape)
-    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
     keepdims = data.draw(st.booleans())
-    close(cuda.sum_axis(put(device, x), axis, keepdims), x.astype(np.float64).sum(axis, keepdims=keepdims), atol=1e-4)
-    close(cuda.mean_axis(put(device, x), axis, keepdims), x.astype(np.float64).mean(axis, keepdims=keepdims))
+    close(cuda.sum_dims(stored_in(put(device, x), order), dims, keepdims),
+          x.astype(np.float64).sum(dims, keepdims=keepdims), atol=1e-4)
+
+
+@on_every_device
+@pytest.mark.parametrize("shape", [(40, 3), (3000, 70)])
+def test_sum_over_the_leading_dim_reads_columns(device, shape):
+    """A bias gradient's sum over the batch: sum_inner_axis, in chunks of rows for a tall array."""
+    (x,) = seeded_arrays(0, shape)
+    close(cuda.sum_dims(put(device, x), (0,)), x.astype(np.float64).sum(0), atol=1e-3)
 
 
 # ---- tiled GEMM
@@ -313,12 +332,6 @@ def normalisation_arrays(draw):
     return shape, dims, order
 
 
-def stored_in(array, order):
-    """`array` with its elements stored in the order of dims `order` (x.transpose(order) C-contiguous)."""
-    xp = launch.array_module(array)
-    return xp.ascontiguousarray(array.transpose(order)).transpose(tuple(np.argsort(order)))
-
-
 @on_every_device
 @few_under_asan
 @given(st.data())
@@ -376,17 +389,43 @@ def test_gumbel_noise_and_gumbel_softmax_match_their_formulas(device, data):
     close(numpy_backend.gumbel_softmax(logits, uniform, tau, dim), expected, rtol=1e-4, atol=1e-5)
 
 
+# Random123's known answers for Philox4x32-10 (tests/kat_vectors): counter, key, output words
+PHILOX_KNOWN_ANSWERS = [
+    ((0, 0, 0, 0), (0, 0), (0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8)),
+    ((0xffffffff,) * 4, (0xffffffff,) * 2, (0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd)),
+    ((0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344), (0xa4093822, 0x299f31d0),
+     (0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1)),
+]
+
+
+@pytest.mark.parametrize("counter, key, expected", PHILOX_KNOWN_ANSWERS)
+def test_philox_reference_gives_random123s_known_answers(counter, key, expected):
+    assert [int(word) for word in philox4x32_10(counter, key)] == list(expected)
+
+
 @on_every_device
 @few_under_asan
 @given(st.data())
-def test_dropout_keeps_where_uniform_reaches_p_and_rescales(device, data):
+def test_dropout_keeps_where_its_philox_uniform_reaches_p(device, data):
+    """The mask of kernels/dropout.cu is Philox4x32-10's under the key, element for element."""
     shape = data.draw(small_shapes(max_side=50))
-    x, uniform = random_arrays(data, shape, shape, low=0, high=1)
+    (x,) = random_arrays(data, shape)
     p = data.draw(st.floats(0.0, 0.95))
-    y, mask = cuda.dropout(put(device, x), put(device, uniform), p)
+    key = data.draw(st.integers(0, 2 ** 64 - 1), label="key")
+    y, mask = cuda.dropout_with_key(put(device, x), p, key)
+    uniform = dropout_uniforms(x.size, key).reshape(shape).astype(floating())
     expected_mask = (uniform >= floating()(p)) / (1 - floating()(p))
     close(mask, expected_mask, rtol=1e-6, atol=0)
     close(y, x * expected_mask, rtol=1e-6, atol=0)
+
+
+@on_every_device
+def test_dropout_keeps_one_minus_p_of_a_large_array(device):
+    """A binomial check of the kept fraction, 100,000 draws: within 5 standard deviations of 1 - p."""
+    n, p = 100_000, 0.3
+    _, mask = cuda.dropout_with_key(put(device, np.ones(n)), p, key=2026)
+    kept = float((get(mask) > 0).mean())
+    assert abs(kept - (1 - p)) < 5 * (p * (1 - p) / n) ** 0.5
 
 
 # ---- scatter-add of rows

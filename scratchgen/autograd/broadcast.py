@@ -31,7 +31,7 @@ class SumTo(Function):
         lead = x.ndim - len(shape)
         axes = tuple(range(lead)) + tuple(
             lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
-        out = x.sum(axis=axes, keepdims=True) if axes else x
+        out = backends.get(x).sum_dims(x, axes, keepdims=True) if axes else x
         return out.reshape(shape)
 
     @staticmethod

@@ -196,56 +196,57 @@ def softplus(x, beta, threshold):
     return activation("softplus", x, beta, threshold)
 
 
-# ---- axis sums (kernels/reduce.cu)
+# ---- sums over dims (kernels/reduce.cu, and normalization.cu for per-channel sums)
 
 SUM_MIN_ROWS_PER_CHUNK = 64  # sum_inner_axis: rows one block adds at least, before splitting further
 
 
-def _sum_inner_axis(x, out, outer, length, inner, scale):
-    """out (outer * inner) = scale * x (outer, length, inner) summed over length: in one launch,
-    or in chunks of the length axis whose partial sums a second call adds."""
-    blocks = math.ceil(inner / 32) * outer
+def _sum_columns(x, out):
+    """out[i] = the sum of column i of a C-contiguous (length, width) array, by sum_inner_axis: in
+    one launch, or in chunks of the rows whose partial sums a second call adds."""
+    length, width = x.shape
+    blocks = math.ceil(width / 32)
     spare = max(1, BLOCKS_PER_MULTIPROCESSOR * multiprocessor_count(x) // blocks)
     chunks = max(1, min(spare, math.ceil(length / SUM_MIN_ROWS_PER_CHUNK), MAX_GRID_Y))
     rows_per_chunk = max(1, math.ceil(length / chunks))
     chunks = max(1, math.ceil(length / rows_per_chunk))
-    if chunks == 1:
-        launch("sum_inner_axis", (blocks, 1), (32, 8), (x, out, outer, length, inner, rows_per_chunk, scale))
-        return
-    partial = array_module(x).empty((chunks, outer * inner), dtype=x.dtype)
-    launch("sum_inner_axis", (blocks, chunks), (32, 8), (x, partial, outer, length, inner, rows_per_chunk, 1.0))
-    _sum_inner_axis(partial, out, 1, chunks, outer * inner, scale)
+    partial = out if chunks == 1 else array_module(x).empty((chunks, width), dtype=x.dtype)
+    launch("sum_inner_axis", (blocks, chunks), (32, 8), (x, partial, 1, length, width, rows_per_chunk))
+    if chunks > 1:
+        _sum_columns(partial, out)
 
 
-def _sum_rows(rows, out, scale):
-    """out[r] = scale * the sum of rows[r], for a C-contiguous (R, L) array with R > 0: a block per row."""
+def _sum_rows(rows, out):
+    """out[r] = the sum of rows[r], for a C-contiguous (R, L) array with R > 0: a block per row."""
     length = rows.shape[1]
-    launch("sum_last_axis", rows.shape[0], _whole_warps(length), (rows, out, length, scale))
+    launch("sum_last_axis", rows.shape[0], _whole_warps(length), (rows, out, length))
 
 
-def _reduce(x, axis, keepdims, mean):
-    x = _floating("mean_axis" if mean else "sum_axis", "x", x)
+def sum_dims(x, dims, keepdims=False):
+    """x summed over `dims` (a tuple; floating x through kernels, other dtypes by the array
+    library). In x's memory order the kept dims are the channels of an (outer, channels,
+    inner) view (_Channels): rows (outer = 1) are summed by sum_last_axis, columns (inner = 1)
+    by sum_inner_axis, and the rest by channel_dot_partial's per-channel sums."""
+    if x.dtype not in FLOATING or not dims:
+        return x.sum(axis=dims, keepdims=keepdims)
+    channels = _Channels("sum_dims", x, tuple(1 if d in dims else n for d, n in enumerate(x.shape)))
+    outer, count, inner = channels.view_shape
     xp = array_module(x)
-    if not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"{'mean_axis' if mean else 'sum_axis'}: axis {axis} is out of range for x of shape {x.shape}")
-    axis %= x.ndim
-    outer, length, inner = math.prod(x.shape[:axis]), x.shape[axis], math.prod(x.shape[axis + 1:])
-    scale = (1 / length if length else math.nan) if mean else 1.0
-    out = xp.empty(outer * inner, dtype=x.dtype)
-    if inner == 1 and outer:
-        _sum_rows(x.reshape(outer, length), out, scale)
-    elif out.size:
-        _sum_inner_axis(x, out, outer, length, inner, scale)
-    shape = x.shape[:axis] + ((1,) if keepdims else ()) + x.shape[axis + 1:]
-    return out.reshape(shape)
-
-
-def sum_axis(x, axis, keepdims=False):
-    return _reduce(x, axis, keepdims, mean=False)
-
-
-def mean_axis(x, axis, keepdims=False):
-    return _reduce(x, axis, keepdims, mean=True)
+    out = xp.zeros(count, dtype=x.dtype)
+    if count and outer * inner:
+        view = channels.view(x, "x")
+        if outer == 1:
+            _sum_rows(view.reshape(count, inner), out)
+        elif inner == 1:
+            _sum_columns(view.reshape(outer, count), out)
+        else:
+            splits = _chunks(x, count, outer * inner)
+            partial = xp.empty((count, splits), dtype=x.dtype)
+            launch("channel_dot_partial", (count, splits), _whole_warps(outer * inner / splits),
+                   (view, None, partial, outer, count, inner, splits))
+            _sum_rows(partial, out)
+    total = channels.per_channel(out.reshape(1, count))[0]
+    return total if keepdims else total.reshape(tuple(n for d, n in enumerate(x.shape) if d not in dims))
 
 
 # ---- tiled GEMM (kernels/gemm.cu)
@@ -482,8 +483,8 @@ def sums(g, tensors, shape):
     for i, t in enumerate(tensors):
         launch("channel_dot_partial", (count, splits), _whole_warps(outer * inner / splits),
                (view, channels.view(t, f"tensors[{i}]"), partial, outer, count, inner, splits))
-        _sum_rows(partial[0], out[i], 1.0)
-    _sum_rows(partial[1], out[-1], 1.0)  # the sum of g, from the last launch
+        _sum_rows(partial[0], out[i])
+    _sum_rows(partial[1], out[-1])  # the sum of g, from the last launch
     return channels.per_channel(out)
 
 
@@ -499,7 +500,7 @@ def coefficients(stats, weight, bias, eps):
     return out
 
 
-# ---- Gumbel (kernels/gumbel.cu) and dropout (kernels/dropout.cu): uniforms come from the caller
+# ---- Gumbel (kernels/gumbel.cu: uniforms from the caller) and dropout (kernels/dropout.cu: on-device Philox)
 
 def gumbel_noise(uniform):
     """-log(-log(u)) for uniforms u in [0, 1): standard Gumbel samples."""
@@ -524,13 +525,20 @@ def gumbel_softmax(logits, uniform, tau, dim=-1):
     return _along_last_axis(logits, dim, rows_function)
 
 
-def dropout(x, uniform, p):
-    """(x * mask, mask) with mask = (u >= p) / (1 - p), as ops/dropout.py (Srivastava et al. 2014)."""
+def dropout(x, p, generator):
+    """(x * mask, mask) with mask = (u >= p) / (1 - p), as numpy.py's dropout (Srivastava et al.
+    2014), but u drawn on the device: Philox4x32-10 under a 64-bit key, the one number taken
+    from the library's `generator` (kernels/dropout.cu)."""
+    key = int(generator.integers(0, 2 ** 64, (), numpy.uint64, "cpu"))
+    return dropout_with_key(x, p, key)
+
+
+def dropout_with_key(x, p, key):
+    """dropout's kernel under a given 64-bit Philox key."""
     x = _floating("dropout", "x", x)
-    uniform = _floating("dropout", "uniform", uniform, like=x)
     xp = array_module(x)
     y, mask = xp.empty_like(x), xp.empty_like(x)
-    _elementwise("dropout_forward", x, x.size, x, uniform, y, mask, x.size, p)
+    _elementwise("dropout_philox", x, math.ceil(x.size / 4), x, y, mask, x.size, p, key & 0xFFFFFFFF, key >> 32)
     return y, mask
 
 

@@ -78,6 +78,18 @@ def log_softmax(x, axis):
     return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
+def dropout(x, p, generator):
+    """(x * mask, mask) with mask = (u >= p) / (1 - p) (Srivastava et al. 2014), u uniforms of
+    the library's `generator` (kernels/dropout.cu draws them on a GPU with Philox instead)."""
+    mask = ((generator.uniform(x.shape, x.dtype, "cpu") >= p) / (1 - p)).astype(x.dtype, copy=False)
+    return x * mask, mask
+
+
+def sum_dims(x, dims, keepdims=False):
+    """x summed over the dims `dims` (a tuple)."""
+    return x.sum(axis=dims, keepdims=keepdims)
+
+
 def gumbel_noise(uniform):
     """-log(-log u) for uniforms u in [0, 1): standard Gumbel samples, with u clamped to the
     smallest normal number of its dtype so that u = 0 stays finite (as kernels/gumbel.cu)."""

@@ -1,4 +1,5 @@
-"""relu, leaky_relu, tanh, sigmoid and softplus as two Functions: the activation, one backend
+"""relu, leaky_relu, tanh, sigmoid and softplus as two Functions: the activation (a subclass per
+function, so that graphs name it: TanhBackward), one backend
 call (`activation`), and its gradient g * f'(z), one backend call (`activation_backward`);
 on a GPU each is one launch of kernels/activations.cu, the same formulas as the NumPy
 backend's ACTIVATIONS.
@@ -18,7 +19,7 @@ SLOPE_FROM_OUTPUT = ("tanh", "sigmoid")  # f' read from y = f(x); the others rea
 def _softplus_curvature(x, beta, threshold):
     """d/dx sigmoid(beta x) = beta s (1 - s), s = sigmoid(beta x), and 0 from beta x =
     threshold on (where softplus is x itself; a mask that multiplies, so nan stays nan)."""
-    s = Activation.apply(x * beta, function="sigmoid", params=())
+    s = Sigmoid.apply(x * beta, params=())
     linear_part = Tensor._wrap((beta * x.array < threshold).astype(x.dtype))
     return s * (1 - s) * beta * linear_part
 
@@ -32,22 +33,46 @@ SLOPE_DERIVATIVES = {
 
 
 class Activation(Function):
-    """y = f(x) for f in the backends' ACTIVATIONS, with `params` (leaky_relu: the negative
-    slope; softplus: beta and threshold)."""
+    """y = f(x) for f in the backends' ACTIVATIONS, named by each subclass below, with `params`
+    (leaky_relu: the negative slope; softplus: beta and threshold)."""
+    activation = None
 
-    @staticmethod
-    def forward(ctx, x, function, params):
-        ctx.activation, ctx.params = function, params
-        if function in SLOPE_FROM_OUTPUT:
+    @classmethod
+    def forward(cls, ctx, x, params):
+        ctx.activation, ctx.params = cls.activation, params
+        if cls.activation in SLOPE_FROM_OUTPUT:
             ctx.save_output()
         else:
             ctx.save_inputs(0)
-        return backends.get(x).activation(function, x, *params)
+        return backends.get(x).activation(cls.activation, x, *params)
 
     @staticmethod
     def backward(ctx, g):
         z = ctx.saved_output if ctx.activation in SLOPE_FROM_OUTPUT else ctx.saved_inputs[0]
         return (ActivationGradient.apply(g, z, function=ctx.activation, params=ctx.params),)
+
+
+class Relu(Activation):
+    activation = "relu"
+
+
+class LeakyRelu(Activation):
+    activation = "leaky_relu"
+
+
+class Tanh(Activation):
+    activation = "tanh"
+
+
+class Sigmoid(Activation):
+    activation = "sigmoid"
+
+
+class Softplus(Activation):
+    activation = "softplus"
+
+
+ACTIVATIONS = {function.activation: function for function in (Relu, LeakyRelu, Tanh, Sigmoid, Softplus)}
 
 
 class ActivationGradient(Function):

@@ -26,7 +26,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.input_shape, ctx.dims = x.shape, dims
-        return x.sum(axis=dims, keepdims=keepdim)
+        return backends.get(x).sum_dims(x, dims, keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -80,8 +80,9 @@ def _var_arguments(op, dim, unbiased, keepdim, correction):
 
 
 def _variance(x, dims, keepdim, divisor):
-    centred = x - x.mean(axis=dims, keepdims=True)
-    return (centred * centred).sum(axis=dims, keepdims=keepdim) / builtins.max(divisor, 0)
+    backend = backends.get(x)
+    centred = x - backend.sum_dims(x, dims, keepdims=True) / math.prod(x.shape[d] for d in dims)
+    return backend.sum_dims(centred * centred, dims, keepdim) / builtins.max(divisor, 0)
 
 
 def _variance_gradient(g, x, dims, divisor):

@@ -9,7 +9,7 @@ from ..arguments import integer, number
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, float32
 from ._util import broadcast_shapes, check_tensor, first_tensor, operand
-from .fused_activation import Activation
+from .fused_activation import ACTIVATIONS
 
 
 def _constant(array):
@@ -248,7 +248,7 @@ def _clip(input, low, high, passes):
 
 
 def _activation(input, function, *params):
-    return Activation.apply(input, function=function, params=params)
+    return ACTIVATIONS[function].apply(input, params=params)
 
 
 def tanh(input):
