@@ -11,6 +11,7 @@ import pathlib
 
 import numpy as np
 import pytest
+import torch
 from numpy.testing import assert_allclose
 
 import scratchgen as sg
@@ -19,6 +20,8 @@ from scratchgen.data import load_binarized_mnist
 from scratchgen.models import model_class
 from scratchgen.models.categorical_vae import kl_to_uniform
 from scratchgen.train.config import UsageError, resolve_config
+
+from reference_twins import SharedDraws, assert_same_steps, load_compare
 
 SHARED_BINARIZED = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binarized_mnist"
 needs_data = pytest.mark.skipif(not SHARED_BINARIZED.is_dir(), reason=f"no binarized MNIST in {SHARED_BINARIZED}")
@@ -29,6 +32,20 @@ def tiny_model(name="cat-vae", **overrides):
     config = resolve_config(cls, "binarized-mnist", overrides, seed=0)
     sg.manual_seed(0)
     return cls(config)
+
+
+def test_the_pytorch_twin_takes_the_same_steps(monkeypatch):
+    """benchmarks/reference/torch_twins_discrete.py's Gumbel-Softmax twin, from our initial weights
+    and with the same uniforms: the same losses and temperatures for 5 steps (tau annealed every
+    step), then the same weights."""
+    twin_module = load_compare(monkeypatch).torch_twins_discrete
+    model = tiny_model(hidden=[16, 12], latents=3, categories=4, anneal_every=1, anneal_rate=0.05)
+    twin = twin_module.TorchCategoricalVAE(model.config)
+    ours_draws, twin_draws = SharedDraws(), SharedDraws()
+    monkeypatch.setattr(model.rng, "uniform", lambda shape, dtype, device: ours_draws.uniform(*shape))
+    twin.uniform = lambda shape: torch.from_numpy(twin_draws.uniform(*shape))
+    batches = (np.random.default_rng(step).integers(0, 2, (6, 1, 28, 28)).astype(np.float32) for step in range(5))
+    assert_same_steps(monkeypatch, model, twin, batches, tolerance=(1e-5, 1e-6))
 
 
 def test_kl_to_the_uniform_prior_is_the_closed_form():

@@ -91,6 +91,10 @@ def _cross_entropy(x):
     return F.cross_entropy(x, sg.tensor([0, 2, 1, 2], device=x.device))
 
 
+def _embedding(weight):
+    return F.embedding(sg.tensor([[0, 2], [1, 2]], device=weight.device), weight)
+
+
 def _layer_norm_and_group_norm(x, w, b):
     """Layer norm over all but dim 0, plus group norm over dim 2's channels (their dims 1 and 2 swapped)."""
     return F.layer_norm(x, x.shape[1:], w, b) + F.group_norm(x.permute(0, 2, 1), 3).permute(0, 2, 1)
@@ -130,6 +134,8 @@ OPS = {
     "cross_entropy_int_targets": (_cross_entropy, [(4, 3)]),
     "kl_div": (lambda a, b: F.kl_div(F.log_softmax(a, 1), F.softmax(b, 1), reduction="batchmean"), [(4, 5), (4, 5)]),
     "getitem_index_add": (_index, [(4, 3)]),
+    "embedding": (_embedding, [(4, 3)]),
+    "upsample_nearest": (lambda x: F.interpolate(x, scale_factor=2), [(2, 3, 3, 3)]),
     "cat_pad_reshape_permute": (lambda a, b: F.pad(sg.cat([a, b], 1), (1, 2)).reshape(4, -1).permute(1, 0),
                                 [(2, 3, 2), (2, 1, 2)]),
 }

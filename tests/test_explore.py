@@ -305,3 +305,13 @@ def test_models_give_the_latent_interface():
         if cls.datasets[0] in ENVIRONMENTS:
             continue
         assert callable(getattr(cls, "latent", None)) and callable(getattr(cls, "decode", None)), name
+
+
+def test_a_bad_expression_is_reported_before_the_classifier_loads(runs, monkeypatch, capsys):
+    """Training the metrics' classifier takes minutes when it is not cached: an expression that
+    cannot run is refused first."""
+    def load_classifier(*args, **kwargs):
+        raise AssertionError("the classifier loaded before the expression was checked")
+    monkeypatch.setattr(ex, "load_classifier", load_classifier)
+    assert main(["explore", str(runs["cdcgan"]), "--arithmetic", "thick - thin"]) == 2
+    assert "a conditional model decodes the result with a class" in capsys.readouterr().err

@@ -209,7 +209,7 @@ def test_sum_over_any_dims_matches_numpy(device, data):
 
 
 @on_every_device
-@pytest.mark.parametrize("shape", [(40, 3), (3000, 70)])
+@pytest.mark.parametrize("shape", [(40, 3), (700, 40)])
 def test_sum_over_the_leading_dim_reads_columns(device, shape):
     """A bias gradient's sum over the batch: sum_inner_axis, in chunks of rows for a tall array."""
     (x,) = seeded_arrays(0, shape)
@@ -421,8 +421,8 @@ def test_dropout_keeps_where_its_philox_uniform_reaches_p(device, data):
 
 @on_every_device
 def test_dropout_keeps_one_minus_p_of_a_large_array(device):
-    """A binomial check of the kept fraction, 100,000 draws: within 5 standard deviations of 1 - p."""
-    n, p = 100_000, 0.3
+    """A binomial check of the kept fraction, 20,000 draws: within 5 standard deviations of 1 - p."""
+    n, p = 20_000, 0.3
     _, mask = cuda.dropout_with_key(put(device, np.ones(n)), p, key=2026)
     kept = float((get(mask) > 0).mean())
     assert abs(kept - (1 - p)) < 5 * (p * (1 - p) / n) ** 0.5

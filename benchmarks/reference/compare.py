@@ -1,7 +1,7 @@
 """Train each model with scratchgen and with its PyTorch twin (torch_twins.py for the
 convolutional models, torch_twins_mlp.py for the MLP ones, torch_twins_ddgm.py for DDGM,
 torch_twins_lm.py for the WGAN-GP language model, torch_twins_pixel.py for PixelCNN and the PixelRNNs,
-torch_twins_unrolled.py for the Unrolled GAN)
+torch_twins_unrolled.py for the Unrolled GAN, torch_twins_discrete.py for the categorical VAE)
 on MNIST, a 2-D toy, Tiny Shakespeare or binarized MNIST, from
 the same run settings (those `scratchgen train MODEL --dataset D --seed S` resolves, with any
 --set), on the same batches in the same order (scratchgen.train.datasets' data stream for
@@ -16,8 +16,10 @@ same number of steps, and score both with the same code, scratchgen.metrics:
     tinyshakespeare: the Jensen-Shannon divergence of the 1- to 4-gram statistics of samples to
     the held-out text (bits) and the fraction of real words, as `scratchgen eval`.
     binarized-mnist: the exact test NLL in nats per image over the first --nll-images test images,
-    as `scratchgen eval`, computed by scratchgen's model on the twin's trained weights; samples
-    (784 network passes each) are not scored, only drawn for the picture (--samples of them, 0: none).
+    as `scratchgen eval`, computed by scratchgen's model on the twin's trained weights (cat-vae: the
+    test ELBO, also at the curve points, and at the end the importance-weighted NLL with --nll-k
+    one-hot samples, as `scratchgen eval --k`);
+    samples (784 network passes each) are not scored, only drawn for the picture (--samples of them, 0: none).
 
 With --curve-every N each run is also scored every N steps (scoring time not counted as
 training time); the curves go into the JSON and, as mean +- std over seeds, into OUT.png. With
@@ -53,6 +55,7 @@ import torch
 import scratchgen as sg
 from scratchgen.data import toy_distribution
 from scratchgen.metrics import image_sample_metrics, load_classifier, text_sample_metrics, toy_sample_metrics
+from scratchgen.models.categorical_vae import CategoricalVAE
 from scratchgen.models.vae import VAE
 from scratchgen.train import plots, session
 from scratchgen.train.config import resolve_config
@@ -62,6 +65,7 @@ from scratchgen.train.evaluation import MNIST_SAMPLES, TEXT_SAMPLES, TOY_SAMPLES
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import torch_twins  # noqa: E402
 import torch_twins_ddgm  # noqa: E402
+import torch_twins_discrete  # noqa: E402
 import torch_twins_lm  # noqa: E402
 import torch_twins_mlp  # noqa: E402
 import torch_twins_pixel  # noqa: E402
@@ -69,11 +73,12 @@ import torch_twins_unrolled  # noqa: E402
 
 # CLI name: (scratchgen model, its PyTorch twin)
 TWINS = (torch_twins.TWINS + torch_twins_mlp.TWINS + torch_twins_ddgm.TWINS + torch_twins_lm.TWINS
-         + torch_twins_pixel.TWINS + torch_twins_unrolled.TWINS)
+         + torch_twins_pixel.TWINS + torch_twins_unrolled.TWINS + torch_twins_discrete.TWINS)
 MODELS = {twin.mirrors.name: (twin.mirrors, twin) for twin in TWINS}
 DATASETS = ("mnist", "8gaussians", "25gaussians", "tinyshakespeare", BINARIZED_MNIST)  # toys: those with modes
 CURVE_METRICS = {"mnist": ("fid_lenet", "classifier_score"), "tinyshakespeare": ("js_1", "js_2", "js_3", "js_4"),
-                 BINARIZED_MNIST: ("test_nll",), "toy": ("modes_covered", "high_quality_fraction")}
+                 BINARIZED_MNIST: ("test_nll", "test_elbo"), "toy": ("modes_covered", "high_quality_fraction")}
+LATENT_VARIABLE_MODELS = (VAE, CategoricalVAE)  # scored by the test ELBO and the importance-weighted NLL at the end
 PICTURE_SAMPLES = 16  # binarized-mnist: samples drawn for the picture only, each 784 network passes
 LIBRARIES = ("scratchgen", "pytorch")
 RESULTS = pathlib.Path(__file__).resolve().parents[1] / "results"
@@ -191,25 +196,28 @@ def save_picture(samples, name, library, config, args):
 
 
 def scratchgen_copy(model_cls, config, twin):
-    """The scratchgen model holding the twin's trained weights: each of its networks (the VAE's
-    encoder and decoder, a pixel model's network) loads the twin's network of that name (same
-    layer names, masks included)."""
+    """The scratchgen model holding the twin's trained weights: each of its networks with weights
+    (the VAEs' encoder and decoder, a pixel model's network) loads the twin's network of that name
+    (same layer names, masks included); modules without weights (cat-vae's estimator and temperature
+    schedule) are not used at test."""
     model = model_cls(config)
     for name, network in vars(model).items():
-        if isinstance(network, sg.nn.Module):
+        if isinstance(network, sg.nn.Module) and list(network.parameters()):
             state = getattr(twin, name).state_dict()
             network.load_state_dict({key: value.detach().numpy() for key, value in state.items()})
     return model
 
 
-def likelihood_metrics(name, library, model, config, args):
+def likelihood_metrics(name, library, model, config, args, elbo_only=False):
     """The test NLL in nats per image of the first --nll-images test images (and the VAEs' ELBO),
     computed by scratchgen's model: the twin's weights in a scratchgen copy, so both libraries are
-    scored by the same code."""
+    scored by the same code. elbo_only: a VAE's test ELBO alone, without the importance sampling."""
     model_cls = MODELS[name][0]
     evaluator = model if library == "scratchgen" else scratchgen_copy(model_cls, config, model)
     images = test_set(config, model_cls.image_layout)[0][:args.nll_images]
-    metrics = evaluator.test_metrics(sg.tensor(images), args.nll_k, sg.Generator(NLL_SEED))
+    metrics = evaluator.test_metrics(sg.tensor(images), 1 if elbo_only else args.nll_k, sg.Generator(NLL_SEED))
+    if elbo_only:
+        return {"test_elbo": metrics["test_elbo"]}
     if "test_elbo" in metrics:
         return {"test_nll": metrics["test_nll_iwae"], "test_elbo": metrics["test_elbo"]}
     return {"test_nll": metrics["test_nll"]}  # exact: an autoregressive model
@@ -217,9 +225,11 @@ def likelihood_metrics(name, library, model, config, args):
 
 def score(name, library, model, config, args, trained):
     """(the metrics of one point of a run, the samples drawn for them or None): on binarized-mnist
-    the test NLL, elsewhere scratchgen.metrics' scores of --samples samples."""
+    the test NLL (a VAE's test ELBO: its NLL is scored at the end), elsewhere scratchgen.metrics'
+    scores of --samples samples."""
     if args.dataset == BINARIZED_MNIST:
-        return likelihood_metrics(name, library, model, config, args), None
+        elbo_only = issubclass(MODELS[name][0], LATENT_VARIABLE_MODELS)
+        return likelihood_metrics(name, library, model, config, args, elbo_only), None
     samples = draw_samples(model, args.samples)
     return sample_metrics(samples, args, trained), samples
 
@@ -242,7 +252,7 @@ def run(name, library, seed, args, trained, overrides):
               **{key: value for key, value in curve[-1].items() if key != "step"}}
     if args.curve_every:
         result["curve"] = curve
-    if issubclass(model_cls, VAE):
+    if issubclass(model_cls, LATENT_VARIABLE_MODELS):
         result.update(likelihood_metrics(name, library, model, config, args))
     print(json.dumps(result), flush=True)
     return result
@@ -260,8 +270,8 @@ def save_curves(results, args):
     names = CURVE_METRICS.get(args.dataset, CURVE_METRICS["toy"])
     runs = {f"{r['model']}, {r['library']}": [] for r in results}
     for r in results:
-        runs[f"{r['model']}, {r['library']}"].append([{"step": point["step"], **{n: point[n] for n in names}}
-                                                       for point in r["curve"]])
+        points = [{"step": point["step"], **{n: point[n] for n in names if n in point}} for point in r["curve"]]
+        runs[f"{r['model']}, {r['library']}"].append(points)
     plots.save_band_curves(runs, args.out.with_suffix(".png"), f"{args.dataset}: scratchgen and its PyTorch twins")
 
 
@@ -326,9 +336,15 @@ def scoring_note(args, trained):
     if trained is not None:
         return f"{args.samples} images scored per run; LeNet classifier test accuracy {trained.test_accuracy:.4f}"
     if args.dataset == BINARIZED_MNIST:
-        return (f"test_nll: the exact -log p(x) in nats per image (van den Oord et al. 2016, Eq. 1) over the first "
-                f"{args.nll_images} test images of the static binarization, computed by scratchgen's model on each "
-                f"library's trained weights; samples not scored")
+        exact = "test_nll: the exact -log p(x) (van den Oord et al. 2016, Eq. 1)"
+        bound = (f"cat-vae: test_elbo, the ELBO at one one-hot z ~ q(z|x) with the KL to the uniform prior in closed "
+                 f"form (curves: test_elbo), and test_nll, -log (1/m) sum_i p(x, z_i) / q(z_i|x) over m = {args.nll_k} "
+                 f"one-hot z_i ~ q(z|x) (Jang et al. 2016, Sec. 4.3; Burda et al. 2015, Eq. 8)")
+        measures = dict.fromkeys(bound if issubclass(MODELS[name][0], LATENT_VARIABLE_MODELS) else exact
+                                 for name in args.models)
+        return (f"{'; '.join(measures)}; in nats per image over the first {args.nll_images} test images of the "
+                f"static binarization, computed by scratchgen's model on each library's trained weights; samples "
+                f"not scored")
     if args.dataset == "tinyshakespeare":
         return (f"{args.samples} sequences scored per run against the held-out 10% of Tiny Shakespeare: js_n is the "
                 f"Jensen-Shannon divergence of the character n-gram distributions in bits (gan_language.py's "

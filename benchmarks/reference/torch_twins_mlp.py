@@ -65,6 +65,12 @@ class TorchTwin:
         torch.manual_seed(config["seed"])  # default initialisation and dropout draw from the global generator
         self.rng = torch.Generator().manual_seed(config["seed"])
 
+    @classmethod
+    def mirror_only(cls, config, setting, value):
+        """Refuse a run whose `setting` is not the one value this twin mirrors."""
+        if config[setting] != value:
+            raise ValueError(f"{cls.__name__}: only {setting} {value!r} is mirrored, got {config[setting]!r}")
+
     def noise(self, *shape):
         """N(0, I) noise of `shape` from the twin's generator."""
         return torch.randn(*shape, generator=self.rng)
@@ -76,9 +82,7 @@ class TorchVAE(TorchTwin):
     mirrors = VAE
 
     def __init__(self, config):
-        if config["likelihood"] != "bernoulli":
-            raise ValueError(f"{type(self).__name__}: only the Bernoulli likelihood is mirrored, "
-                             f"got {config['likelihood']!r}")
+        self.mirror_only(config, "likelihood", "bernoulli")
         super().__init__(config)
         self.z_dim = config["z_dim"]
         self.encoder, self.decoder = self.build_encoder(), self.build_decoder()

@@ -279,11 +279,9 @@ class Arithmetic:
         return lines
 
 
-def arithmetic(model, expression, network, k=3, pool=1000, rows=4, noise=0.25, variants=4, seed=0):
-    """Radford et al. 2015, Sec. 6.3.2: for each of `rows` rows, k random samples of each group
-    of `expression` (from a pool of `pool` samples), their mean codes combined with the
-    expression's signs, and the result decoded with `variants` more of it plus uniform noise in
-    [-noise, noise] (Fig. 7). `network` classifies the pool (unconditional models) and the results."""
+def check_arithmetic(model, expression):
+    """The checks of --arithmetic that need no classifier (so bad input is reported before one
+    loads): (terms, expected class, directions, conditional?) of `expression` for `model`."""
     check_latent_interface(model, "--arithmetic")
     if not _is_images(model):
         raise UsageError(f"--arithmetic measures digits, but this model ({model.name}) was trained on "
@@ -294,6 +292,15 @@ def arithmetic(model, expression, network, k=3, pool=1000, rows=4, noise=0.25, v
     if conditional and expected is None:
         raise UsageError(f"--arithmetic {expression!r}: a conditional model decodes the result with a class, and "
                          "the digits of the expression leave none (write e.g. 'thick 7 - thin 7 + 1')")
+    return terms, expected, directions, conditional
+
+
+def arithmetic(model, expression, network, k=3, pool=1000, rows=4, noise=0.25, variants=4, seed=0):
+    """Radford et al. 2015, Sec. 6.3.2: for each of `rows` rows, k random samples of each group
+    of `expression` (from a pool of `pool` samples), their mean codes combined with the
+    expression's signs, and the result decoded with `variants` more of it plus uniform noise in
+    [-noise, noise] (Fig. 7). `network` classifies the pool (unconditional models) and the results."""
+    terms, expected, directions, conditional = check_arithmetic(model, expression)
     drawn = draw_pool(model, pool, seed, network)
     memberships = [drawn.members(group) for _, group in terms]
     for (_, group), members in zip(terms, memberships):
@@ -575,11 +582,7 @@ def explore(run_dir, what, out=None, seed=None, data_dir=None, classifier=None, 
         title += f": {'slerp' if spherical else 'lerp'} between samples of `scratchgen sample` (seed {seed})"
         arrays = found.images
     elif what == "arithmetic":
-        check_latent_interface(model, "--arithmetic")
-        if not _is_images(model):
-            raise UsageError(f"--arithmetic measures digits, but this model ({model.name}) was trained on "
-                             f"{config['dataset']}")
-        parse_expression(expression)  # bad input is reported before the classifier loads
+        check_arithmetic(model, expression)  # bad input is reported before the classifier loads
         network = (load_classifier(config["data_dir"]) if classifier is None else classifier).network
         found = arithmetic(model, expression, network, k, pool, 4 if rows is None else rows, noise, seed=seed)
         title += f": {expression} (means of {k} samples; Radford et al. 2015, Fig. 7)"
