@@ -84,3 +84,30 @@ __global__ void softplus_backward(const T* __restrict__ x, const T* __restrict__
         grad_in[i] = scaled > threshold ? grad_out[i] : grad_out[i] * stable_sigmoid(scaled);
     }
 }
+
+// Clipping to [low, high] (clamp, hardtanh, relu6), nan kept: a comparison with nan is false, so
+// nan passes both bounds unchanged (fmax and fmin would drop it). A bound with has_* = 0 is absent.
+template <class T>
+__global__ void clip_forward(const T* __restrict__ x, T* __restrict__ y, long long n, T low, T high, int has_low,
+                             int has_high) {
+    for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) {
+        T value = x[i];
+        if (has_low && value < low) value = low;
+        if (has_high && value > high) value = high;
+        y[i] = value;
+    }
+}
+
+// The gradient passes where x lies within the bounds: low <= x <= high if `inclusive` (clamp, as
+// torch), else low < x < high (hardtanh, relu6); an absent bound lets everything pass, a present
+// one never lets nan pass (its comparison is false).
+template <class T>
+__global__ void clip_backward(const T* __restrict__ x, const T* __restrict__ grad_out, T* __restrict__ grad_in,
+                              long long n, T low, T high, int has_low, int has_high, int inclusive) {
+    for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) {
+        const T v = x[i];
+        const bool above_low = !has_low || (inclusive ? v >= low : v > low);
+        const bool below_high = !has_high || (inclusive ? v <= high : v < high);
+        grad_in[i] = above_low && below_high ? grad_out[i] : T(0);
+    }
+}

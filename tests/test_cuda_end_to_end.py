@@ -112,6 +112,7 @@ OPS = {
     "tanh_sigmoid_softplus_elu": (lambda a: a.tanh() + a.sigmoid() + F.softplus(a) + F.elu(a), [(6, 5)]),
     "clamp_where_maximum": (lambda a, b: a.clamp(-1, 1) + sg.where(a > 0, a, b) + sg.maximum(a, b),
                             [(4, 6), (4, 6)]),
+    "hardtanh_relu6": (lambda a: F.hardtanh(a, -0.5, 0.5) + F.relu6(a * 4), [(4, 6)]),
     "softmax_log_softmax": (lambda a: F.softmax(a, 1) * F.log_softmax(a, 0), [(5, 9)]),
     "logsumexp": (lambda a: a.logsumexp((0, 2)), [(3, 4, 5)]),
     "sum_mean_var": (lambda a: a.sum(1) + a.mean(1) + a.var(1), [(4, 6)]),

@@ -191,6 +191,26 @@ def test_sigmoid_is_stable_for_large_inputs(device):
     close(cuda.sigmoid(put(device, x)), numpy_backend.sigmoid(x.astype(np.float64)), atol=1e-44)
 
 
+# ---- clipping (clamp, hardtanh, relu6)
+
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_clip_and_its_gradient_match_numpy_backend(device, data):
+    """Values drawn on a grid of quarters so that many sit exactly on a bound, and some nan."""
+    shape = data.draw(small_shapes(max_side=30))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1), label="seed"))
+    x = (rng.integers(-8, 9, shape) / 4).astype(floating())
+    x[rng.random(shape) < 0.05] = np.nan
+    (grad,) = random_arrays(data, shape)
+    bound = st.one_of(st.none(), st.integers(-8, 8).map(lambda q: q / 4))
+    low, high = data.draw(bound, label="low"), data.draw(bound, label="high")
+    inclusive = data.draw(st.booleans(), label="inclusive")
+    np.testing.assert_array_equal(get(cuda.clip(put(device, x), low, high)), numpy_backend.clip(x, low, high))
+    np.testing.assert_array_equal(get(cuda.clip_backward(put(device, x), put(device, grad), low, high, inclusive)),
+                                  numpy_backend.clip_backward(x, grad, low, high, inclusive))
+
+
 # ---- sums over dims
 
 @on_every_device

@@ -15,7 +15,7 @@ import os
 
 import numpy
 
-from . import indexing, special
+from . import clipping, indexing, special
 from .launch import array_module, launch, multiprocessor_count
 from .layout import memory_order, unpermuted
 
@@ -194,6 +194,40 @@ def tanh(x):
 
 def softplus(x, beta, threshold):
     return activation("softplus", x, beta, threshold)
+
+
+# ---- clipping (kernels/activations.cu): clamp, hardtanh, relu6
+
+def _clip_bounds(x, low, high):
+    """The kernels' (low, high, has_low, has_high), or None where they cannot take the call: an
+    integer x, or a bound that is an array (NumPy's clip semantics, left to the array library)."""
+    if x.dtype not in FLOATING or any(b is not None and numpy.ndim(b) for b in (low, high)):
+        return None
+    return (0.0 if low is None else float(low), 0.0 if high is None else float(high), low is not None,
+            high is not None)
+
+
+def clip(x, low, high):
+    """x clipped to [low, high] (None: no bound), nan kept, as numpy.py's clip."""
+    bounds = _clip_bounds(x, low, high)
+    if bounds is None:
+        return clipping.clip(x, low, high, xp=array_module(x))
+    x = _floating("clip", "x", x)
+    y = array_module(x).empty_like(x)
+    _elementwise("clip_forward", x, x.size, x, y, x.size, *bounds)
+    return y
+
+
+def clip_backward(x, grad_out, low, high, inclusive):
+    """grad_out where x lies within [low, high] (inclusive) or (low, high), else 0, as numpy.py's clip_backward."""
+    bounds = _clip_bounds(x, low, high)
+    if bounds is None:
+        return clipping.clip_backward(x, grad_out, low, high, inclusive, xp=array_module(x))
+    x = _floating("clip", "x", x)
+    grad_out = _floating("clip", "grad_out", array_module(x).broadcast_to(grad_out, x.shape), like=x)
+    grad_in = array_module(x).empty_like(x)
+    _elementwise("clip_backward", x, x.size, x, grad_out, grad_in, x.size, *bounds, inclusive)
+    return grad_in
 
 
 # ---- sums over dims (kernels/reduce.cu, and normalization.cu for per-channel sums)

@@ -3,7 +3,7 @@ import functools
 
 import numpy as xp
 
-from . import indexing, normalization, special
+from . import clipping, indexing, normalization, special
 from .layout import copy_in_layout_of, same_layout
 from .im2col import col2im, im2col, scatter_add_rows  # convolution and pooling kernels
 
@@ -15,6 +15,9 @@ name = "cpu"
 # the normalisation ops' array work (backends/normalization.py) on NumPy arrays
 affine, coefficients, moments, sums = (functools.partial(kernel, xp=xp) for kernel in (
     normalization.affine, normalization.coefficients, normalization.moments, normalization.sums))
+
+# clipping and its gradient (backends/clipping.py) on NumPy arrays
+clip, clip_backward = (functools.partial(kernel, xp=xp) for kernel in (clipping.clip, clipping.clip_backward))
 
 # the special functions' array code (backends/special.py) on NumPy arrays
 erf, lgamma, digamma, polygamma = (functools.partial(kernel, xp=xp) for kernel in (

@@ -172,20 +172,37 @@ class Flat(Function):
 
 
 class Clip(Function):
-    """Clipping to [low, high] (None: no bound), nan kept: clamp with number bounds, relu,
-    hardtanh. The gradient passes where `passes` is 1: each op says where, as torch does
-    (clamp: low <= x <= high; relu: x > 0 and at nan; hardtanh: low < x < high)."""
+    """Clipping to [low, high] (None: no bound), nan kept: clamp with number bounds, relu of an
+    integer tensor, hardtanh. The gradient passes where x lies within the bounds, each op saying
+    how, as torch does: `inclusive` low <= x <= high (clamp), else low < x < high (hardtanh,
+    relu); never at nan (ClipGradient)."""
 
     @staticmethod
-    def forward(ctx, x, low, high, passes):
-        ctx.passes = passes
-        xp = backends.get(x).xp
-        out = x if low is None else xp.maximum(x, low)  # maximum and minimum keep nan; ~15x faster than clip here
-        return out if high is None else xp.minimum(out, high)
+    def forward(ctx, x, low, high, inclusive):
+        ctx.save_inputs(0)
+        ctx.bounds = dict(low=low, high=high, inclusive=inclusive)
+        return backends.get(x).clip(x, low, high)
 
     @staticmethod
     def backward(ctx, g):
-        return (g * _constant(ctx.passes),)
+        (x,) = ctx.saved_inputs
+        return (ClipGradient.apply(g, x, **ctx.bounds),)
+
+
+class ClipGradient(Function):
+    """g where x lies within Clip's bounds, 0 elsewhere: linear in g, constant in x wherever its
+    derivative exists."""
+
+    @staticmethod
+    def forward(ctx, g, x, low, high, inclusive):
+        ctx.save_inputs(1)
+        ctx.bounds = dict(low=low, high=high, inclusive=inclusive)
+        return backends.get(g).clip_backward(x, g, low, high, inclusive)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_inputs
+        return ClipGradient.apply(grad, x, **ctx.bounds), None
 
 
 class MaskedScale(Function):
@@ -243,8 +260,8 @@ def _scaled(input, scale):
     return MaskedScale.apply(input, scale=scale.astype(input.dtype, copy=False))
 
 
-def _clip(input, low, high, passes):
-    return Clip.apply(input, low=low, high=high, passes=passes.astype(input.dtype, copy=False))
+def _clip(input, low, high, inclusive):
+    return Clip.apply(input, low=low, high=high, inclusive=inclusive)
 
 
 def _activation(input, function, *params):
@@ -267,7 +284,7 @@ def relu(input):
     if x.dtype.kind == "b":
         return _constant(x.copy())
     if x.dtype.kind != "f":  # integers: no gradient to pass, and no kernel
-        return _clip(input, 0, None, passes=~(x <= 0))
+        return _clip(input, 0, None, inclusive=False)
     return _activation(input, "relu")
 
 
@@ -364,13 +381,7 @@ def _clamp(input, min, max, name):
             number(bound, name, arg, what="a number, a Tensor or None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_to_tensors(input, min, max)
-    x = input.array
-    passes = input.backend.xp.ones(x.shape, dtype=bool)
-    if min is not None:
-        passes &= x >= min
-    if max is not None:
-        passes &= x <= max
-    return _clip(input, min, max, passes)
+    return _clip(input, min, max, inclusive=True)
 
 
 def _clamp_to_tensors(input, min, max):
