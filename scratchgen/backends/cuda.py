@@ -188,14 +188,6 @@ def sigmoid(x):
     return activation("sigmoid", x)
 
 
-def tanh(x):
-    return activation("tanh", x)
-
-
-def softplus(x, beta, threshold):
-    return activation("softplus", x, beta, threshold)
-
-
 # ---- clipping (kernels/activations.cu): clamp, hardtanh, relu6
 
 def _clip_bounds(x, low, high):

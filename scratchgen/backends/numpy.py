@@ -120,10 +120,6 @@ def from_host(array):
     return array
 
 
-def tanh(x):
-    return xp.tanh(x)
-
-
 def softplus(x, beta, threshold):
     """log(1 + e^(beta x)) / beta without overflow, and x itself where beta x > threshold (torch's rule)."""
     bx = beta * x
@@ -160,9 +156,9 @@ def _softplus_slope(x, beta, threshold):
 ACTIVATIONS = {  # name: (f(x, *params), f'(z, *params))
     "relu": (lambda x: xp.maximum(x, 0), lambda x: ~(x <= 0)),  # maximum keeps nan; f' passes nan (torch)
     "leaky_relu": (lambda x, slope: x * _leaky_slope(x, slope).astype(x.dtype, copy=False), _leaky_slope),
-    "tanh": (lambda x: tanh(x), lambda y: 1 - y * y),
-    "sigmoid": (lambda x: sigmoid(x), lambda y: y * (1 - y)),
-    "softplus": (lambda x, beta, threshold: softplus(x, beta, threshold), _softplus_slope),
+    "tanh": (xp.tanh, lambda y: 1 - y * y),
+    "sigmoid": (sigmoid, lambda y: y * (1 - y)),
+    "softplus": (softplus, _softplus_slope),
 }
 
 
