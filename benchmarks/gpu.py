@@ -250,6 +250,27 @@ def activation_cases():
     return cases
 
 
+def elementwise_cases():
+    """unary_map (exp), binary_map (same shapes) and binary_broadcast: a bias over channels, a
+    (N, 1) column, and a number (kernels/elementwise.cu), against torch's elementwise kernels."""
+    cases = []
+    for (rows, cols), fills in (((64, 784), False), ((65536, 1024), True)):
+        (a, ta), (b, tb) = randn(rows, cols), randn(rows, cols)
+        (row, t_row), (column, t_column), (number, t_number) = randn(cols), randn(rows, 1), randn()
+        label, size = f"({rows}, {cols})", ta.numel() * FLOAT
+        cases += [
+            Case("unary_map exp", label, lambda a=a: cuda.unary("exp", a), lambda a=ta: torch.exp(a), "torch exp",
+                 bytes=2 * size, fills_gpu=fills),
+            Case("binary_map mul", label, lambda a=a, b=b: cuda.binary("mul", a, b), lambda a=ta, b=tb: a * b,
+                 "torch mul", bytes=3 * size, fills_gpu=fills),
+        ]
+        for what, (other, t_other) in (("(cols,)", (row, t_row)), ("(rows, 1)", (column, t_column)),
+                                       ("()", (number, t_number))):
+            cases.append(Case(f"binary_broadcast add {what}", label, lambda a=a, o=other: cuda.binary("add", a, o),
+                              lambda a=ta, o=t_other: a + o, "torch add", bytes=2 * size, fills_gpu=fills))
+    return cases
+
+
 def softmax_cases():
     cases = []
     for (rows, cols), fills in (((64, 10), False), ((65536, 1024), True)):
@@ -341,7 +362,7 @@ def optimizer_cases():
     return cases
 
 
-CASE_GROUPS = (gemm_cases, conv_cases, im2col_cases, normalisation_cases, activation_cases,
+CASE_GROUPS = (gemm_cases, conv_cases, im2col_cases, normalisation_cases, elementwise_cases, activation_cases,
                softmax_cases, reduction_cases, random_cases, scatter_cases, optimizer_cases)
 
 

@@ -108,6 +108,9 @@ def _index(x):
 OPS = {
     "add_mul_div_broadcast": (lambda a, b: (a + b) * a / (b.abs() + 1), [(4, 5), (5,)]),
     "pow_exp_log_sqrt": (lambda a: (a ** 2 + 1).log() + (a * 0.5).exp() + (a.abs() + 1).sqrt(), [(3, 7)]),
+    "sin_cos_rsqrt_reciprocal_expm1_log1p": (lambda a: a.sin() * a.cos() + (a.abs() + 0.5).rsqrt()
+                                             + (a.abs() + 1).reciprocal() + a.expm1() + (-a).abs().log1p()
+                                             + (a.abs() + 1) ** 1.5, [(3, 5)]),
     "relu_leaky_relu": (lambda a: F.relu(a) + F.leaky_relu(a, 0.2), [(6, 5)]),
     "tanh_sigmoid_softplus_elu": (lambda a: a.tanh() + a.sigmoid() + F.softplus(a) + F.elu(a), [(6, 5)]),
     "clamp_where_maximum": (lambda a, b: a.clamp(-1, 1) + sg.where(a > 0, a, b) + sg.maximum(a, b),

@@ -102,6 +102,8 @@ def close(actual, expected, rtol=None, atol=None):
 def stored_in(array, order):
     """`array` with its elements stored in the order of dims `order` (x.transpose(order) C-contiguous)."""
     xp = launch.array_module(array)
+    if array.ndim == 0:
+        return array  # ascontiguousarray would make it 1-d
     return xp.ascontiguousarray(array.transpose(order)).transpose(tuple(np.argsort(order)))
 
 
@@ -138,6 +140,68 @@ def test_softmax_family_handles_infinite_logits(device):
     assert lse[0] == -inf and lse[2] == inf and np.isclose(lse[1], np.log(1 + np.e))
     soft = get(cuda.softmax(put(device, x[1:2]), 1))
     close(soft, [[1 / (1 + np.e), 0.0, np.e / (1 + np.e)]])
+
+
+# ---- elementwise arithmetic and maths
+
+EXPONENTS = (0.5, -0.5, -1, 2, 3, -2, 0, 1.7)  # pow_scalar's special exponents, and two plain ones
+
+
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_unary_kernel_matches_numpy_backend_in_the_input_memory_order(device, data):
+    """Every operation of unary_map, nan (log of a negative) included, on an input stored in a
+    drawn order: the output lies in memory as the input does."""
+    op = data.draw(st.sampled_from(sorted(cuda.UNARY_OPS)), label="op")
+    shape = data.draw(small_shapes())
+    order = tuple(data.draw(st.permutations(range(len(shape)))))
+    (x,) = random_arrays(data, shape)
+    exponent = data.draw(st.sampled_from(EXPONENTS), label="exponent")
+    y = cuda.unary(op, stored_in(put(device, x), order), exponent)
+    close(y, numpy_backend.unary(op, x.astype(np.float64), exponent))
+    assert y.transpose(order).flags.c_contiguous
+
+
+@st.composite
+def broadcast_operands(draw, max_dims=6):
+    """Two shapes that broadcast together: the output's, with leading dims dropped and sides
+    set to 1 in each; up to 6 dims, so some do not collapse to binary_broadcast's 4."""
+    shape = draw(small_shapes(0, max_dims, max_side=12, max_elements=2000))
+
+    def operand():
+        kept = shape[draw(st.integers(0, len(shape))):]
+        return tuple(side if draw(st.booleans()) else 1 for side in kept)
+    return shape, operand(), operand()
+
+
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_binary_kernels_match_numpy_backend_for_broadcasts_memory_orders_and_in_place(device, data):
+    op = data.draw(st.sampled_from(sorted(cuda.BINARY_OPS)), label="op")
+    _, a_shape, b_shape = data.draw(broadcast_operands())
+    a, b = random_arrays(data, a_shape, b_shape, low=0.1 if op == "pow" else -3.0)
+    a_order, b_order = (tuple(data.draw(st.permutations(range(len(s))))) for s in (a_shape, b_shape))
+    on_device = [stored_in(put(device, x), order) for x, order in ((a, a_order), (b, b_order))]
+    expected = numpy_backend.binary(op, a.astype(np.float64), b.astype(np.float64))
+    out = cuda.binary(op, *on_device)
+    close(out, expected)
+    if a_shape == out.shape:
+        assert out.transpose(a_order).flags.c_contiguous  # a full-shape first operand gives the memory order
+        if op != "pow":
+            assert cuda.binary(op, *on_device, in_place=True) is on_device[0]
+            close(on_device[0], expected)
+
+
+@on_every_device
+def test_binary_kernel_reads_a_strided_view_and_refuses_nothing_it_cannot_take(device):
+    """A sliced operand is copied before the launch; float32 with float64 and int operands go
+    to the array library, with NumPy's promotion."""
+    a, b = seeded_arrays(0, (6, 8), (8,))
+    close(cuda.binary("sub", put(device, a)[::2, 1:], put(device, b)[1:]), a[::2, 1:] - b[1:])
+    assert cuda.binary("add", put(device, a), put(device, b, np.float64)).dtype == np.float64
+    assert cuda.binary("mul", put(device, [1, 2], np.int64), put(device, [3, 4], np.int64)).tolist() == [3, 8]
 
 
 # ---- activations

@@ -12,11 +12,12 @@ needs; float32 is what training uses).
 """
 import math
 import os
+import re
 
 import numpy
 
-from . import clipping, indexing, special
-from .launch import array_module, launch, multiprocessor_count
+from . import clipping, elementwise, indexing, special
+from .launch import KERNELS_DIR, array_module, launch, multiprocessor_count
 from .layout import memory_order, unpermuted
 
 name = "cuda"
@@ -159,6 +160,97 @@ def logsumexp(x, axis, keepdims):
     _warp_per_row("logsumexp_rows", x, rows, moved, out, rows, cols)
     shape = tuple(1 if d in axes else x.shape[d] for d in range(x.ndim)) if keepdims else tuple(x.shape[d] for d in kept)
     return out.reshape(shape)
+
+
+# ---- elementwise arithmetic and maths (kernels/elementwise.cu)
+
+def _enum_codes(enum):
+    """{member name in lower case: code} of the C enum `enum` of kernels/elementwise.cu."""
+    members = re.search(rf"enum {enum} {{([^}}]*)}}", (KERNELS_DIR / "elementwise.cu").read_text()).group(1)
+    return {member.strip().lower(): code for code, member in enumerate(members.split(","))}
+
+
+UNARY_OPS, BINARY_OPS = _enum_codes("UnaryOp"), _enum_codes("BinaryOp")
+MAX_BROADCAST_DIMS = 4  # binary_broadcast indexes the output as (size0, size1, size2, size3)
+
+
+def _dense(x):
+    """(x, order) with x.transpose(order) C-contiguous: x itself in whatever order it lies in
+    memory (a batch-last convolution output), or a C-ordered copy of a strided view."""
+    order = memory_order(x)
+    if x.transpose(order).flags.c_contiguous:
+        return x, order
+    return array_module(x).ascontiguousarray(x), tuple(range(x.ndim))
+
+
+def _memory(x):
+    """The elements of a dense x as a 1-d view, in memory order (what a kernel's pointer sees)."""
+    return x.transpose(memory_order(x)).reshape(-1)
+
+
+def _element_strides(x, shape, order):
+    """A dense x's strides in elements over the broadcast `shape` permuted by `order`: 0 along
+    the dims that x broadcasts (its size-1 and missing dims)."""
+    sizes = (1,) * (len(shape) - x.ndim) + x.shape
+    strides = (0,) * (len(shape) - x.ndim) + tuple(s // x.itemsize for s in x.strides)
+    return tuple(strides[d] if sizes[d] > 1 else 0 for d in order)
+
+
+def _collapse(sizes, *operand_strides):
+    """Merge neighbouring dims that every operand steps through as one (the outer stride is
+    the inner one times the inner size), and drop dims of size 1: [(size, *strides)], outer first."""
+    dims = []
+    for dim in zip(sizes, *operand_strides):
+        if dim[0] == 1:
+            continue
+        if dims and all(outer == inner * dim[0] for outer, inner in zip(dims[-1][1:], dim[1:])):
+            dims[-1] = (dims[-1][0] * dim[0],) + dim[1:]
+        else:
+            dims.append(dim)
+    return dims
+
+
+def unary(op, x, parameter=0.0):
+    """op(x) for a name of elementwise.UNARY (pow_scalar's exponent `parameter`), in x's memory
+    order; an integer or bool x, or a complex exponent, as array-library expressions."""
+    if x.dtype not in FLOATING or isinstance(parameter, complex):
+        return elementwise.unary(op, x, parameter, xp=array_module(x))
+    x, order = _dense(x)
+    y = array_module(x).empty_like(x)  # x's strides
+    _elementwise("unary_map", x, x.size, _memory(x), _memory(y), x.size, UNARY_OPS[op], parameter)
+    return y
+
+
+def binary(op, a, b, in_place=False):
+    """op(a, b) for "add", "sub", "mul", "div" or "pow", broadcast, stored in the memory order
+    of the operand of the result's shape; in_place: into a (of the result's shape). Operands
+    of other or of two different dtypes, and broadcasts that do not collapse to
+    MAX_BROADCAST_DIMS dims, as array-library expressions."""
+    if not (a.dtype == b.dtype and a.dtype in FLOATING):
+        return elementwise.binary(op, a, b, in_place, xp=array_module(a))
+    xp = array_module(a)
+    shape = numpy.broadcast_shapes(a.shape, b.shape)
+    dense_a, order = _dense(a)
+    dense_b, order_b = _dense(b)
+    if in_place and dense_a is not a:
+        return elementwise.binary(op, a, b, in_place, xp=xp)
+    if a.shape != shape and b.shape == shape:
+        order = order_b
+    elif a.shape != shape:
+        order = tuple(range(len(shape)))
+    dims = _collapse(tuple(shape[d] for d in order), _element_strides(dense_a, shape, order),
+                     _element_strides(dense_b, shape, order))
+    if len(dims) > MAX_BROADCAST_DIMS:
+        return elementwise.binary(op, a, b, in_place, xp=xp)
+    out = a if in_place else unpermuted(xp.empty(tuple(shape[d] for d in order), a.dtype), order)
+    n, code = out.size, BINARY_OPS[op]
+    if dims == [(n, 1, 1)]:
+        _elementwise("binary_map", out, n, _memory(dense_a), _memory(dense_b), _memory(out), n, code)
+    elif n:
+        sizes, a_strides, b_strides = zip(*[(1, 0, 0)] * (MAX_BROADCAST_DIMS - len(dims)) + dims)
+        _elementwise("binary_broadcast", out, n, _memory(dense_a), _memory(dense_b), _memory(out), n, code,
+                     *sizes[1:], *a_strides, *b_strides)
+    return out
 
 
 # ---- elementwise activations (kernels/activations.cu)

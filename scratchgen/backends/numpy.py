@@ -3,7 +3,7 @@ import functools
 
 import numpy as xp
 
-from . import clipping, indexing, normalization, special
+from . import clipping, elementwise, indexing, normalization, special
 from .layout import copy_in_layout_of, same_layout
 from .im2col import col2im, im2col, scatter_add_rows  # convolution and pooling kernels
 
@@ -18,6 +18,9 @@ affine, coefficients, moments, sums = (functools.partial(kernel, xp=xp) for kern
 
 # clipping and its gradient (backends/clipping.py) on NumPy arrays
 clip, clip_backward = (functools.partial(kernel, xp=xp) for kernel in (clipping.clip, clipping.clip_backward))
+
+# elementwise arithmetic and maths (backends/elementwise.py; kernels/elementwise.cu on a GPU) on NumPy arrays
+unary, binary = (functools.partial(kernel, xp=xp) for kernel in (elementwise.unary, elementwise.binary))
 
 # the special functions' array code (backends/special.py) on NumPy arrays
 erf, lgamma, digamma, polygamma = (functools.partial(kernel, xp=xp) for kernel in (

@@ -12,7 +12,7 @@ from ._util import (broadcast_shapes, check_optional_tensor, check_tensor, expla
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return a + b
+        return backends.get(a).binary("add", a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -22,7 +22,7 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return a - b
+        return backends.get(a).binary("sub", a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -33,7 +33,7 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_inputs(0, 1)
-        return a * b
+        return backends.get(a).binary("mul", a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -46,7 +46,7 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_inputs(0, 1)
-        return a / b
+        return backends.get(a).binary("div", a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -58,7 +58,7 @@ class Div(Function):
 class Neg(Function):
     @staticmethod
     def forward(ctx, a):
-        return -a
+        return backends.get(a).unary("neg", a)
 
     @staticmethod
     def backward(ctx, g):
@@ -68,17 +68,14 @@ class Neg(Function):
 class PowScalar(Function):
     """x ** p for a Python number p; d/dx = p x^(p-1) (0 for p = 0, even where x^-1 is inf).
     A float x takes torch's special cases: p = 0.5 is sqrt, -0.5 rsqrt ((-0) ** -0.5 = -inf),
-    -1 the reciprocal, 2, 3 and -2 products; so do the powers in the gradient (p - 1), which
-    is how torch's second derivatives at 0 and at +-inf come out."""
-    SPECIAL = {0.5: lambda xp, x: xp.sqrt(x), -0.5: lambda xp, x: 1 / xp.sqrt(x), -1: lambda xp, x: 1 / x,
-               2: lambda xp, x: x * x, 3: lambda xp, x: x * x * x, -2: lambda xp, x: 1 / (x * x)}
+    -1 the reciprocal, 2, 3 and -2 products (backends/elementwise.py); so do the powers in the
+    gradient (p - 1), which is how torch's second derivatives at 0 and at +-inf come out."""
 
     @staticmethod
     def forward(ctx, x, exponent):
         ctx.save_inputs(0)
         ctx.exponent = exponent
-        special = PowScalar.SPECIAL.get(exponent) if x.dtype.kind == "f" and not isinstance(exponent, complex) else None
-        return x ** exponent if special is None else special(backends.get(x).xp, x)
+        return backends.get(x).unary("pow_scalar", x, exponent)
 
     @staticmethod
     def backward(ctx, g):
@@ -98,12 +95,7 @@ class Pow(Function):
     def forward(ctx, a, b):
         ctx.save_inputs(0, 1)
         ctx.save_output()
-        out = a ** b
-        if out.dtype.kind != "f":
-            return out
-        # NumPy's loop takes a broadcast exponent of 0.5 for a sqrt: (-inf) ** 0.5 is nan there, inf in torch
-        xp = backends.get(out).xp
-        return xp.where((a == -xp.inf) & (b == 0.5), xp.inf, out)
+        return backends.get(a).binary("pow", a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -145,7 +137,7 @@ class Linear(Function):
         ctx.save_inputs(0, 1)
         y = backends.get(x).matmul(x, weight.T)
         if bias is not None:
-            y += bias
+            y = backends.get(y).binary("add", y, bias, in_place=True)
         return y
 
     @staticmethod

@@ -40,7 +40,7 @@ class Exp(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_output()
-        return backends.get(x).xp.exp(x)
+        return backends.get(x).unary("exp", x)
 
     @staticmethod
     def backward(ctx, g):
@@ -51,7 +51,7 @@ class Log(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_inputs(0)
-        return backends.get(x).xp.log(x)
+        return backends.get(x).unary("log", x)
 
     @staticmethod
     def backward(ctx, g):
@@ -63,7 +63,7 @@ class Log1p(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_inputs(0)
-        return backends.get(x).xp.log1p(x)
+        return backends.get(x).unary("log1p", x)
 
     @staticmethod
     def backward(ctx, g):
@@ -75,7 +75,7 @@ class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_output()
-        return backends.get(x).xp.sqrt(x)
+        return backends.get(x).unary("sqrt", x)
 
     @staticmethod
     def backward(ctx, g):
@@ -86,7 +86,7 @@ class Abs(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_inputs(0)
-        return backends.get(x).xp.abs(x)
+        return backends.get(x).unary("abs", x)
 
     @staticmethod
     def backward(ctx, g):
@@ -98,7 +98,7 @@ class Sin(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_inputs(0)
-        return backends.get(x).xp.sin(x)
+        return backends.get(x).unary("sin", x)
 
     @staticmethod
     def backward(ctx, g):
@@ -110,7 +110,7 @@ class Cos(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_inputs(0)
-        return backends.get(x).xp.cos(x)
+        return backends.get(x).unary("cos", x)
 
     @staticmethod
     def backward(ctx, g):
@@ -124,7 +124,7 @@ class Rsqrt(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_output()
-        return 1 / backends.get(x).xp.sqrt(x)
+        return backends.get(x).unary("rsqrt", x)
 
     @staticmethod
     def backward(ctx, g):
@@ -137,7 +137,7 @@ class Reciprocal(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_output()
-        return 1 / x
+        return backends.get(x).unary("reciprocal", x)
 
     @staticmethod
     def backward(ctx, g):
@@ -151,7 +151,7 @@ class Expm1(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_output()
-        return backends.get(x).xp.expm1(x)
+        return backends.get(x).unary("expm1", x)
 
     @staticmethod
     def backward(ctx, g):
