@@ -204,6 +204,29 @@ def test_binary_kernel_reads_a_strided_view_and_refuses_nothing_it_cannot_take(d
     assert cuda.binary("mul", put(device, [1, 2], np.int64), put(device, [3, 4], np.int64)).tolist() == [3, 8]
 
 
+# ---- the losses' fused elementwise parts
+
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_bce_with_logits_matches_numpy_backend(device, data):
+    """Logits in any memory order with some infinite (torch's nan and inf), targets in [0, 1],
+    with and without a pos_weight per class of the last dim."""
+    shape = data.draw(small_shapes())
+    order = tuple(data.draw(st.permutations(range(len(shape)))))
+    x, t, pos_weight = random_arrays(data, shape, shape, shape[-1:], low=-30, high=30)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1), label="seed"))
+    x[rng.random(shape) < 0.05] = np.inf
+    x[rng.random(shape) < 0.05] = -np.inf
+    t, pos_weight = (t + 30) / 60, np.abs(pos_weight)
+    with_weight = data.draw(st.booleans(), label="pos_weight")
+    on_device = [stored_in(put(device, a), order) for a in (x, t)]
+    weights = [put(device, pos_weight)] if with_weight else []
+    with np.errstate(invalid="ignore"):
+        expected = numpy_backend.bce_with_logits(*(a.astype(np.float64) for a in (x, t, pos_weight)[:2 + with_weight]))
+    close(cuda.bce_with_logits(*on_device, *weights), expected)
+
+
 # ---- activations
 
 ACTIVATION_CASES = {

@@ -16,9 +16,9 @@ import re
 
 import numpy
 
-from . import clipping, elementwise, indexing, special
+from . import clipping, elementwise, indexing, losses, special
 from .launch import KERNELS_DIR, array_module, launch, multiprocessor_count
-from .layout import memory_order, unpermuted
+from .layout import copy_in_layout_of, memory_order, unpermuted
 
 name = "cuda"
 THREADS = 256                  # threads per block of the 1-D kernels
@@ -251,6 +251,31 @@ def binary(op, a, b, in_place=False):
         _elementwise("binary_broadcast", out, n, _memory(dense_a), _memory(dense_b), _memory(out), n, code,
                      *sizes[1:], *a_strides, *b_strides)
     return out
+
+
+# ---- the losses' fused elementwise parts (kernels/losses.cu)
+
+def bce_with_logits(x, t, pos_weight=None):
+    """backends/losses.py's bce_with_logits in one pass: in x's memory order without pos_weight;
+    with it (one per class of the last dim, or one) on C-ordered copies. Other dtypes, or a
+    pos_weight of another shape, as array-library expressions."""
+    arrays = (x, t) if pos_weight is None else (x, t, pos_weight)
+    if x.dtype not in FLOATING or any(a.dtype != x.dtype for a in arrays) or (
+            pos_weight is not None and pos_weight.size not in (1, x.shape[-1] if x.ndim else 1)):
+        return losses.bce_with_logits(x, t, pos_weight, xp=array_module(x))
+    xp = array_module(x)
+    if pos_weight is None:
+        x, _ = _dense(x)
+        t = t if t.strides == x.strides else copy_in_layout_of(t, x, xp)
+        classes = 1
+    else:
+        x, t = (_floating("binary_cross_entropy_with_logits", name, a) for name, a in (("input", x), ("target", t)))
+        pos_weight = xp.ascontiguousarray(pos_weight.reshape(-1))
+        classes = pos_weight.size
+    loss = xp.empty_like(x)
+    _elementwise("bce_with_logits_forward", x, x.size, _memory(x), _memory(t), pos_weight, _memory(loss), x.size,
+                 classes)
+    return loss
 
 
 # ---- elementwise activations (kernels/activations.cu)

@@ -3,7 +3,7 @@ import functools
 
 import numpy as xp
 
-from . import clipping, elementwise, indexing, normalization, special
+from . import clipping, elementwise, indexing, losses, normalization, special
 from .layout import copy_in_layout_of, same_layout
 from .im2col import col2im, im2col, scatter_add_rows  # convolution and pooling kernels
 
@@ -21,6 +21,9 @@ clip, clip_backward = (functools.partial(kernel, xp=xp) for kernel in (clipping.
 
 # elementwise arithmetic and maths (backends/elementwise.py; kernels/elementwise.cu on a GPU) on NumPy arrays
 unary, binary = (functools.partial(kernel, xp=xp) for kernel in (elementwise.unary, elementwise.binary))
+
+# the losses' fused elementwise parts (backends/losses.py; kernels/losses.cu on a GPU) on NumPy arrays
+bce_with_logits = functools.partial(losses.bce_with_logits, xp=xp)
 
 # the special functions' array code (backends/special.py) on NumPy arrays
 erf, lgamma, digamma, polygamma = (functools.partial(kernel, xp=xp) for kernel in (

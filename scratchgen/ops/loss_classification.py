@@ -101,13 +101,7 @@ class BCEWithLogits(Function):
     @staticmethod
     def forward(ctx, x, t, *pos_weight):
         ctx.save_inputs(*range(2 + len(pos_weight)))
-        xp = backends.get(x).xp
-        minus_log_sigmoid = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
-        if pos_weight:
-            minus_log_sigmoid *= (pos_weight[0] - 1) * t + 1
-        loss = (1 - t) * x
-        loss += minus_log_sigmoid
-        return loss
+        return backends.get(x).bce_with_logits(x, t, *pos_weight)
 
     @staticmethod
     def backward(ctx, g):
