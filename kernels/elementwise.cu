@@ -1,6 +1,7 @@
-// Elementwise arithmetic (ops/arithmetic.py: + - * / **) and maths (ops/unary.py: exp, log, sqrt,
-// ...) on device "cuda": one kernel per arity, the operation picked by a code of the enums below
-// (backends/cuda.py reads the member names from this file, so the two cannot drift apart).
+// Elementwise arithmetic (ops/arithmetic.py: + - * / **) and maths (ops/unary.py: exp, log,
+// sqrt, ...) on device "cuda", one kernel per arity with the operation picked by a code of the
+// enums below (backends/cuda.py reads the member names from this file, so the two cannot drift
+// apart); and the strided copy that moves data between layouts.
 // Mapping: a grid-stride loop, one output element per thread per iteration. Same-shape operands
 // need no index arithmetic; broadcast ones are read through strides (0 along a broadcast dim)
 // over the output's shape collapsed to at most 4 dims (backends/cuda.py collapses it).
@@ -65,22 +66,53 @@ __global__ void binary_map(const T* a, const T* b, T* out, long long n, int op) 
     for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) out[i] = binary_op(op, a[i], b[i]);
 }
 
-// out (size0, size1, size2, size3), C-contiguous, n elements; a[i0 * a_stride0 + ... + i3 * a_stride3]
-// is a's element at out's index (i0, i1, i2, i3), and so is b's. out may be a full-shape a (in place).
+// The position (i0, i1, i2, i3) of the C-order index i in an array of sizes (size0, size1,
+// size2, size3) (size0 is implied by the count of elements), and its offset under strides s.
+struct Index4 {
+    long long i0, i1, i2, i3;
+};
+
+__device__ __forceinline__ Index4 index4(long long i, long long size1, long long size2, long long size3) {
+    Index4 k;
+    k.i3 = i % size3;
+    i /= size3;
+    k.i2 = i % size2;
+    i /= size2;
+    k.i1 = i % size1;
+    k.i0 = i / size1;
+    return k;
+}
+
+__device__ __forceinline__ long long offset4(Index4 k, long long s0, long long s1, long long s2, long long s3) {
+    return k.i0 * s0 + k.i1 * s1 + k.i2 * s2 + k.i3 * s3;
+}
+
+// out (size0, size1, size2, size3), C-contiguous, n elements; a[offset4(index, a strides)] is
+// a's element at out's index, and so is b's. out may be a full-shape a (in place).
 template <class T>
 __global__ void binary_broadcast(const T* a, const T* b, T* out, long long n, int op,
                                  long long size1, long long size2, long long size3,
                                  long long a_stride0, long long a_stride1, long long a_stride2, long long a_stride3,
                                  long long b_stride0, long long b_stride1, long long b_stride2, long long b_stride3) {
     for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) {
-        long long rest = i;
-        const long long i3 = rest % size3;
-        rest /= size3;
-        const long long i2 = rest % size2;
-        rest /= size2;
-        const long long i1 = rest % size1, i0 = rest / size1;
-        const T a_value = a[i0 * a_stride0 + i1 * a_stride1 + i2 * a_stride2 + i3 * a_stride3];
-        const T b_value = b[i0 * b_stride0 + i1 * b_stride1 + i2 * b_stride2 + i3 * b_stride3];
-        out[i] = binary_op(op, a_value, b_value);
+        const Index4 k = index4(i, size1, size2, size3);
+        out[i] = binary_op(op, a[offset4(k, a_stride0, a_stride1, a_stride2, a_stride3)],
+                           b[offset4(k, b_stride0, b_stride1, b_stride2, b_stride3)]);
+    }
+}
+
+// A copy between two strided views of shape (size0, size1, size2, size3), n elements:
+// dst[dst_offset + offset4(index, dst strides)] = src[offset4(index, src strides)] (src strides
+// 0 along the dims it broadcasts). What concatenation, padding, a slice's gradient and a
+// change of memory order are made of (backends/cuda.py's copy_into).
+template <class T>
+__global__ void strided_copy(const T* __restrict__ src, T* __restrict__ dst, long long n, long long dst_offset,
+                             long long size1, long long size2, long long size3,
+                             long long src_stride0, long long src_stride1, long long src_stride2, long long src_stride3,
+                             long long dst_stride0, long long dst_stride1, long long dst_stride2, long long dst_stride3) {
+    for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) {
+        const Index4 k = index4(i, size1, size2, size3);
+        dst[dst_offset + offset4(k, dst_stride0, dst_stride1, dst_stride2, dst_stride3)] =
+            src[offset4(k, src_stride0, src_stride1, src_stride2, src_stride3)];
     }
 }

@@ -204,6 +204,61 @@ def test_binary_kernel_reads_a_strided_view_and_refuses_nothing_it_cannot_take(d
     assert cuda.binary("mul", put(device, [1, 2], np.int64), put(device, [3, 4], np.int64)).tolist() == [3, 8]
 
 
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_strided_copy_writes_a_sliced_view_as_numpy_assignment_does(device, data):
+    """copy_into: the destination a slice (start, step, reversed) of an array stored in any order,
+    the source broadcast from leading-dropped and size-1 dims, itself in any order; the rest of
+    the destination's array untouched."""
+    root_shape = data.draw(small_shapes(1, 4, max_side=9))
+    root_order = tuple(data.draw(st.permutations(range(len(root_shape)))))
+    index = tuple(slice(data.draw(st.integers(0, n - 1)), None, data.draw(st.sampled_from([1, 2, -1])))
+                  for n in root_shape)
+    (root,) = random_arrays(data, root_shape)
+    expected = root.copy()
+    view_shape = expected[index].shape
+    kept = view_shape[data.draw(st.integers(0, len(view_shape))):]
+    src_shape = tuple(n if data.draw(st.booleans()) else 1 for n in kept)
+    (src,) = random_arrays(data, src_shape)
+    expected[index] = src
+    on_device = stored_in(put(device, root), root_order)
+    src_order = tuple(data.draw(st.permutations(range(len(src_shape)))))
+    cuda.copy_into(on_device[index], stored_in(put(device, src), src_order))
+    np.testing.assert_array_equal(get(on_device), expected)
+
+
+@st.composite
+def reshapes(draw):
+    """(shape, order it is stored in, steps it is sliced with, a new shape of the slice's size)."""
+    shape = draw(small_shapes(1, 4, max_side=6))
+    order = tuple(draw(st.permutations(range(len(shape)))))
+    steps = tuple(draw(st.sampled_from([1, 1, 2])) for _ in shape)
+    new_shape, rest = [], int(np.prod([len(range(0, n, k)) for n, k in zip(shape, steps)]))
+    while rest > 1:
+        side = draw(st.sampled_from([d for d in range(1, rest + 1) if rest % d == 0]))
+        new_shape.append(side)
+        rest //= side
+    return shape, order, steps, tuple(new_shape + [1] * draw(st.integers(0, 1)))
+
+
+@on_every_device
+@given(reshapes())
+def test_reshape_is_a_view_exactly_where_numpy_finds_one_else_a_kernel_copy(device, case):
+    shape, order, steps, new_shape = case
+    values = np.arange(np.prod(shape)).reshape(shape)
+    x, on_device = (stored_in(array, order)[tuple(slice(None, None, k) for k in steps)]
+                    for array in (values.astype(floating()), put(device, values)))
+    try:
+        np.reshape(x, new_shape, copy=False)
+        numpy_views = True
+    except ValueError:
+        numpy_views = False
+    out = cuda.reshape(on_device, new_shape)
+    np.testing.assert_array_equal(get(out), x.reshape(new_shape))
+    assert launch.array_module(out).shares_memory(out, on_device) == numpy_views
+
+
 # ---- the losses' fused elementwise parts
 
 @on_every_device

@@ -18,7 +18,7 @@ import numpy
 
 from . import clipping, elementwise, indexing, losses, special
 from .launch import KERNELS_DIR, array_module, launch, multiprocessor_count
-from .layout import copy_in_layout_of, memory_order, unpermuted
+from .layout import copy_in_layout_of, memory_order, unpermuted, view_strides
 
 name = "cuda"
 THREADS = 256                  # threads per block of the 1-D kernels
@@ -251,6 +251,51 @@ def binary(op, a, b, in_place=False):
         _elementwise("binary_broadcast", out, n, _memory(dense_a), _memory(dense_b), _memory(out), n, code,
                      *sizes[1:], *a_strides, *b_strides)
     return out
+
+
+def _address(array):
+    """Where array's first element lies: CuPy's device pointer, or NumPy's host pointer on the emulator."""
+    return array.data.ptr if hasattr(array.data, "ptr") else array.__array_interface__["data"][0]
+
+
+def _root(array):
+    """The array that owns the memory `array` views."""
+    while getattr(array, "base", None) is not None and hasattr(array.base, "strides"):
+        array = array.base
+    return array
+
+
+def copy_into(dst, src):
+    """dst[...] = src through strided_copy: dst any view of a dense array, src any array of its
+    dtype (a copy of it first if it is a strided view), broadcast to dst's shape; returns dst.
+    Other dtypes, and views that do not collapse to MAX_BROADCAST_DIMS dims, by the array
+    library's assignment."""
+    root = _root(dst)
+    if (src.dtype != dst.dtype or dst.dtype not in FLOATING or src.ndim > dst.ndim
+            or not root.transpose(memory_order(root)).flags.c_contiguous):
+        return elementwise.copy_into(dst, src)
+    src, _ = _dense(src)
+    memory = _memory(root)
+    dims = _collapse(dst.shape, _element_strides(src, dst.shape, range(dst.ndim)),
+                     tuple(s // dst.itemsize for s in dst.strides))
+    if len(dims) > MAX_BROADCAST_DIMS:
+        return elementwise.copy_into(dst, src)
+    if dst.size:
+        sizes, src_strides, dst_strides = zip(*[(1, 0, 0)] * (MAX_BROADCAST_DIMS - len(dims)) + dims)
+        offset = (_address(dst) - _address(memory)) // dst.itemsize
+        _elementwise("strided_copy", memory, dst.size, _memory(src), memory, dst.size, offset, *sizes[1:],
+                     *src_strides, *dst_strides)
+    return dst
+
+
+def reshape(x, shape):
+    """x.reshape(shape) (-1 for one size): a view where x's memory allows one
+    (layout.view_strides), else a C-ordered copy through strided_copy, then a view of it."""
+    known = math.prod(n for n in shape if n != -1)
+    sizes = tuple(x.size // known if n == -1 else n for n in shape) if known else shape
+    if x.size == 0 or view_strides(x.shape, tuple(s // x.itemsize for s in x.strides), sizes) is not None:
+        return x.reshape(shape)
+    return copy_into(array_module(x).empty(x.shape, x.dtype), x).reshape(shape)
 
 
 # ---- the losses' fused elementwise parts (kernels/losses.cu)

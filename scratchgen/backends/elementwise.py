@@ -50,3 +50,9 @@ def binary(op, a, b, in_place=False, *, xp):
     if in_place:
         return IN_PLACE[op](a, b)
     return _power(a, b, xp) if op == "pow" else BINARY[op](a, b)
+
+
+def copy_into(dst, src):
+    """dst[...] = src, src broadcast to dst's shape (and cast to its dtype); returns dst."""
+    dst[...] = src
+    return dst

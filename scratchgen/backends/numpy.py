@@ -21,6 +21,11 @@ clip, clip_backward = (functools.partial(kernel, xp=xp) for kernel in (clipping.
 
 # elementwise arithmetic and maths (backends/elementwise.py; kernels/elementwise.cu on a GPU) on NumPy arrays
 unary, binary = (functools.partial(kernel, xp=xp) for kernel in (elementwise.unary, elementwise.binary))
+copy_into = elementwise.copy_into
+
+
+def reshape(x, shape):
+    return x.reshape(shape)  # a copy where no view reads x's memory as `shape` (kernels/elementwise.cu on a GPU)
 
 # the losses' fused elementwise parts (backends/losses.py; kernels/losses.cu on a GPU) on NumPy arrays
 bce_with_logits = functools.partial(losses.bce_with_logits, xp=xp)

@@ -156,13 +156,13 @@ def sgn(x):
 def _root_of_power_sum(x, dims, keepdim, p):
     """(sum |x|^p)^(1/p) over dims; over a single element |x| itself, as torch (whose |x|^p
     would underflow or overflow there, at 1e-300 or 1e300)."""
-    xp = backends.get(x).xp
-    size = xp.abs(x)
+    backend = backends.get(x)
+    size = backend.unary("abs", x)
     if math.prod(x.shape[d] for d in dims) == 1:
-        return size.sum(axis=dims, keepdims=keepdim)
+        return backend.sum_dims(size, dims, keepdim)
     if p == 2:
-        return xp.sqrt((size * size).sum(axis=dims, keepdims=keepdim))
-    return (size ** p).sum(axis=dims, keepdims=keepdim) ** (1 / p)
+        return backend.unary("sqrt", backend.sum_dims(backend.binary("mul", size, size), dims, keepdim))
+    return backend.unary("pow_scalar", backend.sum_dims(backend.unary("pow_scalar", size, p), dims, keepdim), 1 / p)
 
 
 class EuclideanNorm(Function):

@@ -6,7 +6,7 @@ import math
 from .. import backends
 from ..arguments import device_backend, dtype as dtype_argument, int_tuple, integer, number
 from ..autograd.function import Function
-from ..backends.layout import copy_in_layout_of, same_layout
+from ..backends.layout import same_layout
 from ..autograd.tensor import Tensor, index_arrays
 from ._util import check_tensor, normalize_dim, normalize_dims
 from .indexing import index_select
@@ -16,7 +16,7 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
-        return x.reshape(shape)
+        return backends.get(x).reshape(x, shape)
 
     @staticmethod
     def backward(ctx, g):
@@ -44,7 +44,8 @@ class CopyInLayoutOf(Function):
 
     @staticmethod
     def forward(ctx, x, like):
-        return copy_in_layout_of(x, like, backends.get(x).xp)
+        backend = backends.get(x)
+        return backend.copy_into(backend.xp.empty_like(like, dtype=x.dtype), x)  # empty_like: like's strides
 
     @staticmethod
     def backward(ctx, g):
@@ -79,10 +80,11 @@ class IndexAdd(Function):
     @staticmethod
     def forward(ctx, g, index, shape):
         ctx.index = index
-        xp = backends.get(g).xp
+        backend = backends.get(g)
+        xp = backend.xp
         out = xp.zeros(shape, dtype=g.dtype)
         if _is_basic(index):
-            out[index] = g
+            backend.copy_into(_view(out, index), g)
         else:
             xp.add.at(out, index, g)
         return out
@@ -100,8 +102,17 @@ class Cat(Function):
     def forward(ctx, *arrays, dim, skipped):
         joined = [a for a, skip in zip(arrays, skipped) if not skip]
         ctx.dim, ctx.sizes, ctx.skipped = dim, [a.shape[dim] for a in joined], skipped
-        xp = backends.get(arrays[0]).xp
-        return xp.concatenate(joined, axis=dim, dtype=xp.result_type(*arrays))
+        backend = backends.get(arrays[0])
+        dtype = backend.xp.result_type(*arrays)
+        if not joined:
+            return backend.xp.concatenate(joined, axis=dim, dtype=dtype)  # NumPy's error
+        shape = list(joined[0].shape)
+        shape[dim] = builtins.sum(ctx.sizes)
+        out, start = backend.xp.empty(tuple(shape), dtype), 0
+        for a, size in zip(joined, ctx.sizes):
+            backend.copy_into(out[(slice(None),) * (dim % out.ndim) + (slice(start, start + size),)], a)
+            start += size
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -116,7 +127,13 @@ class Pad(Function):
     @staticmethod
     def forward(ctx, x, widths, value):
         ctx.widths = widths
-        return backends.get(x).xp.pad(x, widths, constant_values=value)
+        backend = backends.get(x)
+        if builtins.min((w for pair in widths for w in pair), default=0) < 0:
+            return backend.xp.pad(x, widths, constant_values=value)  # NumPy's error
+        shape = tuple(n + before + after for n, (before, after) in zip(x.shape, widths))
+        out = backend.xp.full(shape, value, dtype=x.dtype)
+        backend.copy_into(out[tuple(slice(before, before + n) for n, (before, _) in zip(x.shape, widths))], x)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -149,6 +166,13 @@ class ToDevice(Function):
 def _is_basic(index):
     parts = index if isinstance(index, tuple) else (index,)
     return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+
+
+def _view(array, index):
+    """array[index] for a basic index, as a view even where NumPy would return a scalar (an
+    integer per dim): a trailing ... keeps it a 0-d view."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return array[parts if builtins.any(p is Ellipsis for p in parts) else parts + (Ellipsis,)]
 
 
 def getitem(input, index):

@@ -211,7 +211,7 @@ class MaskedScale(Function):
     @staticmethod
     def forward(ctx, x, scale):
         ctx.scale = scale
-        return x * scale
+        return backends.get(x).binary("mul", x, scale)
 
     @staticmethod
     def backward(ctx, g):
