@@ -252,8 +252,9 @@ def activation_cases():
 
 def elementwise_cases():
     """unary_map (exp), binary_map (same shapes) and binary_broadcast: a bias over channels, a
-    (N, 1) column, and a number (kernels/elementwise.cu), and the fused BCE-with-logits loss
-    (kernels/losses.cu), against torch's elementwise kernels."""
+    (N, 1) column, and a number (kernels/elementwise.cu), elu through pointwise_map
+    (kernels/activations.cu), and the fused BCE-with-logits loss (kernels/losses.cu), against
+    torch's elementwise kernels."""
     cases = []
     for (rows, cols), fills in (((64, 784), False), ((65536, 1024), True)):
         (a, ta), (b, tb) = randn(rows, cols), randn(rows, cols)
@@ -264,6 +265,8 @@ def elementwise_cases():
                  bytes=2 * size, fills_gpu=fills),
             Case("binary_map mul", label, lambda a=a, b=b: cuda.binary("mul", a, b), lambda a=ta, b=tb: a * b,
                  "torch mul", bytes=3 * size, fills_gpu=fills),
+            Case("pointwise_map elu", label, lambda a=a: cuda.pointwise("elu", a, (1.0, 1.0, 1.0), None),
+                 lambda a=ta: torch.nn.functional.elu(a), "torch elu", bytes=2 * size, fills_gpu=fills),
             Case("bce_with_logits_forward", label, lambda a=a, b=b: cuda.bce_with_logits(a, b),
                  lambda a=ta, b=tb: torch.nn.functional.binary_cross_entropy_with_logits(a, b, reduction="none"),
                  "torch BCE with logits", bytes=3 * size, fills_gpu=fills),

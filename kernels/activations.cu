@@ -111,3 +111,50 @@ __global__ void clip_backward(const T* __restrict__ x, const T* __restrict__ gra
         grad_in[i] = above_low && below_high ? grad_out[i] : T(0);
     }
 }
+
+// ---- ops/activation.py's Pointwise functions and their slopes (f', whose own gradient is f''),
+// picked by a code of PointwiseOp (backends/cuda.py reads the names from this file); p0, p1, p2
+// are the parameters each names. The formulas are those of ops/activation.py's value()s, with
+// torch's values at the edges (nan, +-inf).
+enum PointwiseOp { ELU, ELU_SLOPE, LOG_SIGMOID, GELU, GELU_SLOPE, GELU_TANH, GELU_TANH_SLOPE, SIGMOID_SLOPE };
+
+// NumPy's minimum: nan if either is nan
+template <class T>
+__device__ __forceinline__ T nan_minimum(T a, T b) {
+    return a != a || a < b ? a : b;
+}
+
+template <class T>
+__device__ T pointwise_op(int op, T x, T p0, T p1, T p2) {
+    const T sqrt1_2 = T(0.707106781186547524400844362104849039);          // 1 / sqrt(2)
+    const T sqrt_2_over_pi = T(0.797884560802865355879892119868763737);   // sqrt(2 / pi)
+    const T normal_pdf_at_0 = T(0.398942280401432677939946059934381868);  // 1 / sqrt(2 pi)
+    const T kappa = T(0.044715);  // Hendrycks & Gimpel 2016's tanh approximation
+    switch (op) {
+        case ELU:  // (alpha, scale, input_scale): scale x for x > 0, alpha scale (e^(input_scale x) - 1) otherwise
+            return x <= T(0) ? expm1(x * p2) * (p0 * p1) : x * p1;
+        case ELU_SLOPE:  // scale for x > 0, alpha scale input_scale e^(input_scale x) otherwise (and at nan)
+            return x > T(0) ? p1 : exp(x * p2) * (p0 * p1 * p2);
+        case LOG_SIGMOID:  // min(x, 0) - log(1 + e^-|x|)
+            return nan_minimum(x, T(0)) - log1p(exp(-fabs(x)));
+        case GELU:  // x Phi(x)
+            return x * T(0.5) * (T(1) + erf(x * sqrt1_2));
+        case GELU_SLOPE:  // Phi(x) + x phi(x)
+            return T(0.5) * (T(1) + erf(x * sqrt1_2)) + x * (normal_pdf_at_0 * exp(x * x * T(-0.5)));
+        case GELU_TANH:  // Hendrycks & Gimpel 2016: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+            return T(0.5) * x * (T(1) + tanh(sqrt_2_over_pi * (x + kappa * (x * x * x))));
+        case GELU_TANH_SLOPE: {
+            const T x_sq = x * x, t = tanh(sqrt_2_over_pi * (x + kappa * (x_sq * x)));
+            return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * (sqrt_2_over_pi * (T(1) + T(3) * kappa * x_sq));
+        }
+        default: {  // SIGMOID_SLOPE: s (1 - s), s = sigmoid(x)
+            const T s = stable_sigmoid(x);
+            return (T(1) - s) * s;
+        }
+    }
+}
+
+template <class T>
+__global__ void pointwise_map(const T* __restrict__ x, T* __restrict__ y, long long n, int op, T p0, T p1, T p2) {
+    for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) y[i] = pointwise_op(op, x[i], p0, p1, p2);
+}

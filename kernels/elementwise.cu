@@ -109,7 +109,8 @@ template <class T>
 __global__ void strided_copy(const T* __restrict__ src, T* __restrict__ dst, long long n, long long dst_offset,
                              long long size1, long long size2, long long size3,
                              long long src_stride0, long long src_stride1, long long src_stride2, long long src_stride3,
-                             long long dst_stride0, long long dst_stride1, long long dst_stride2, long long dst_stride3) {
+                             long long dst_stride0, long long dst_stride1, long long dst_stride2,
+                             long long dst_stride3) {
     for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) {
         const Index4 k = index4(i, size1, size2, size3);
         dst[dst_offset + offset4(k, dst_stride0, dst_stride1, dst_stride2, dst_stride3)] =

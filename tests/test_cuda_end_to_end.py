@@ -113,6 +113,8 @@ OPS = {
                                              + (a.abs() + 1) ** 1.5, [(3, 5)]),
     "relu_leaky_relu": (lambda a: F.relu(a) + F.leaky_relu(a, 0.2), [(6, 5)]),
     "tanh_sigmoid_softplus_elu": (lambda a: a.tanh() + a.sigmoid() + F.softplus(a) + F.elu(a), [(6, 5)]),
+    "logsigmoid_gelu_selu_celu": (lambda a: F.logsigmoid(a) + F.gelu(a) + F.gelu(a, approximate="tanh") + F.selu(a)
+                                  + F.celu(a, 0.5), [(4, 5)]),
     "clamp_where_maximum": (lambda a, b: a.clamp(-1, 1) + sg.where(a > 0, a, b) + sg.maximum(a, b),
                             [(4, 6), (4, 6)]),
     "hardtanh_relu6": (lambda a: F.hardtanh(a, -0.5, 0.5) + F.relu6(a * 4), [(4, 6)]),

@@ -13,6 +13,7 @@ from numpy.testing import assert_allclose
 
 from scratchgen.backends import cuda, im2col as numpy_im2col, launch, numpy as numpy_backend
 from scratchgen.cuda import UninitializedSharedRead, emulate
+from scratchgen.ops import activation
 from scratchgen.ops.fused_activation import SLOPE_FROM_OUTPUT
 
 from philox_reference import dropout_uniforms, philox4x32_10
@@ -331,6 +332,31 @@ def test_sigmoid_is_stable_for_large_inputs(device):
     """No overflow to NaN; values stay normal floats (a GPU flushes subnormal results of expf to 0)."""
     x = np.array([-200.0, -80.0, 0.0, 80.0, 200.0], dtype=np.float32)
     close(cuda.sigmoid(put(device, x)), numpy_backend.sigmoid(x.astype(np.float64)), atol=1e-44)
+
+
+POINTWISE_FUNCTIONS = (activation.Elu, activation.EluSlope, activation.LogSigmoid, activation.Gelu,
+                       activation.GeluSlope, activation.SigmoidSlope)
+
+
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_pointwise_kernel_matches_the_formula_of_its_op(device, data):
+    """pointwise_map for each Pointwise Function of ops/activation.py against its value() in
+    float64, with nan, +-inf and 0 among the inputs (where torch's values are nan or a limit)."""
+    function = data.draw(st.sampled_from(POINTWISE_FUNCTIONS), label="function")
+    params = {}
+    if function in (activation.Elu, activation.EluSlope):
+        params = {name: data.draw(st.floats(0.25, 2.0), label=name) for name in ("alpha", "scale", "input_scale")}
+    if function in (activation.Gelu, activation.GeluSlope):
+        params = dict(approximate=data.draw(st.sampled_from(["none", "tanh"]), label="approximate"))
+    shape = data.draw(small_shapes())
+    (x,) = random_arrays(data, shape, low=-8, high=8)
+    x.reshape(-1)[:5] = [np.nan, np.inf, -np.inf, 0.0, -0.0][:x.size]
+    op, arguments = function.kernel(**params)
+    with np.errstate(invalid="ignore", over="ignore"):
+        expected = function.value(np, x.astype(np.float64), **params)
+    close(cuda.pointwise(op, put(device, x), arguments, None), expected, atol=1e-5 if floating() == np.float32 else None)
 
 
 # ---- clipping (clamp, hardtanh, relu6)

@@ -164,9 +164,9 @@ def logsumexp(x, axis, keepdims):
 
 # ---- elementwise arithmetic and maths (kernels/elementwise.cu)
 
-def _enum_codes(enum):
-    """{member name in lower case: code} of the C enum `enum` of kernels/elementwise.cu."""
-    members = re.search(rf"enum {enum} {{([^}}]*)}}", (KERNELS_DIR / "elementwise.cu").read_text()).group(1)
+def _enum_codes(enum, file="elementwise.cu"):
+    """{member name in lower case: code} of the C enum `enum` of kernels/`file`."""
+    members = re.search(rf"enum {enum} {{([^}}]*)}}", (KERNELS_DIR / file).read_text()).group(1)
     return {member.strip().lower(): code for code, member in enumerate(members.split(","))}
 
 
@@ -348,6 +348,21 @@ def activation_backward(function, z, grad_out, *params):
 
 def sigmoid(x):
     return activation("sigmoid", x)
+
+
+POINTWISE_OPS = _enum_codes("PointwiseOp", "activations.cu")
+
+
+def pointwise(op, x, arguments, formula):
+    """op(x; arguments) for a name of POINTWISE_OPS (up to 3 arguments, in the kernel's order),
+    in x's memory order; `formula` (x -> array, ops/activation.py's value) for other dtypes."""
+    if x.dtype not in FLOATING:
+        return formula(x)
+    x, _ = _dense(x)
+    y = array_module(x).empty_like(x)
+    padded = tuple(arguments) + (0.0,) * (3 - len(arguments))
+    _elementwise("pointwise_map", x, x.size, _memory(x), _memory(y), x.size, POINTWISE_OPS[op], *padded)
+    return y
 
 
 # ---- clipping (kernels/activations.cu): clamp, hardtanh, relu6

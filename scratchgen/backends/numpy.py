@@ -181,6 +181,12 @@ def activation_backward(function, z, grad_out, *params):
     return (grad_out * ACTIVATIONS[function][1](z, *params)).astype(grad_out.dtype, copy=False)
 
 
+def pointwise(op, x, arguments, formula):
+    """ops/activation.py's Pointwise functions: their `formula` on NumPy arrays (kernels/activations.cu's
+    pointwise_map, named by `op` and `arguments`, on a GPU)."""
+    return formula(x)
+
+
 def lstm_cell(gates, c):
     """The LSTM cell's pointwise part (ops/lstm.py): from gates (..., 4 * hidden) in torch's
     order (i, f, g, o) and c (..., hidden), [h', c'] stacked in one (2, ..., hidden) array:

@@ -25,14 +25,17 @@ GELU_KAPPA = 0.044715  # Hendrycks & Gimpel 2016's tanh approximation
 
 
 class Pointwise(Function):
-    """y = value(xp, x; params) elementwise, on arrays; its gradient is g * derivative(x;
-    params), written in Tensor ops (for an activation: its Slope's apply)."""
+    """y = value(xp, x; params) elementwise, on arrays; on device "cuda" the same formula is
+    kernels/activations.cu's pointwise_map, named by kernel(**params) -> (op, arguments). Its
+    gradient is g * derivative(x; params), written in Tensor ops (for an activation: its Slope's apply)."""
 
     @classmethod
     def forward(cls, ctx, x, **params):
         ctx.save_inputs(0)
         ctx.params = params
-        return cls.value(backends.get(x).xp, x, **params)
+        backend = backends.get(x)
+        op, arguments = cls.kernel(**params)
+        return backend.pointwise(op, x, arguments, lambda array: cls.value(backend.xp, array, **params))
 
     @staticmethod
     def backward(ctx, g):
@@ -49,6 +52,10 @@ class EluSlope(Pointwise):
     elements of a tensor whose length is not a multiple of 16, gives scale and 0)."""
 
     @staticmethod
+    def kernel(alpha, scale, input_scale):
+        return "elu_slope", (alpha, scale, input_scale)
+
+    @staticmethod
     def value(xp, x, alpha, scale, input_scale):
         return xp.where(x > 0, scale, xp.exp(xp.minimum(x, 0) * input_scale) * (alpha * scale * input_scale))
 
@@ -61,6 +68,10 @@ class Elu(Pointwise):
     """torch's elu kernel: scale x for x > 0, scale alpha (e^(input_scale x) - 1) otherwise;
     elu is (alpha, 1, 1), selu (its two constants, 1), celu (alpha, 1, 1 / alpha)."""
     derivative = staticmethod(EluSlope.apply)
+
+    @staticmethod
+    def kernel(alpha, scale, input_scale):
+        return "elu", (alpha, scale, input_scale)
 
     @staticmethod
     def value(xp, x, alpha, scale, input_scale):
@@ -98,6 +109,10 @@ class LogSigmoid(Pointwise):
     """log(sigmoid(x)) = min(x, 0) - log(1 + e^-|x|), without overflow; d/dx = sigmoid(-x)."""
 
     @staticmethod
+    def kernel():
+        return "log_sigmoid", ()
+
+    @staticmethod
     def value(xp, x):
         return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
 
@@ -114,6 +129,10 @@ def logsigmoid(input):
 
 class GeluSlope(Pointwise):
     """gelu' and gelu'' by torch's formulas (so inf * 0 is nan where it is in torch)."""
+
+    @staticmethod
+    def kernel(approximate):
+        return ("gelu_tanh_slope" if approximate == "tanh" else "gelu_slope"), ()
 
     @staticmethod
     def value(xp, x, approximate):
@@ -141,6 +160,10 @@ class GeluSlope(Pointwise):
 class Gelu(Pointwise):
     """x Phi(x), Phi the standard normal CDF (or its tanh approximation)."""
     derivative = staticmethod(GeluSlope.apply)
+
+    @staticmethod
+    def kernel(approximate):
+        return ("gelu_tanh" if approximate == "tanh" else "gelu"), ()
 
     @staticmethod
     def value(xp, x, approximate):
@@ -274,6 +297,10 @@ class SigmoidSlope(Pointwise):
     """sigmoid' = s (1 - s), s = sigmoid(x); its derivative s (1 - s)(1 - s) - s s (1 - s) is
     torch's glu double backward: one finite factor, so an infinite first half times it stays
     inf (autograd through s * (1 - s) would give inf - inf there)."""
+
+    @staticmethod
+    def kernel():
+        return "sigmoid_slope", ()
 
     @staticmethod
     def value(xp, x):
