@@ -102,11 +102,12 @@ __global__ void binary_broadcast(const T* a, const T* b, T* out, long long n, in
 }
 
 // A copy between two strided views of shape (size0, size1, size2, size3), n elements:
-// dst[dst_offset + offset4(index, dst strides)] = src[offset4(index, src strides)] (src strides
-// 0 along the dims it broadcasts). What concatenation, padding, a slice's gradient and a
-// change of memory order are made of (backends/cuda.py's copy_into).
+// dst[dst_offset + offset4(index, dst strides)] = src[src_offset + offset4(index, src strides)]
+// (src strides 0 along the dims it broadcasts). What concatenation, padding, a slice's
+// gradient, a change of memory order and the BiLSTM's skew are made of (backends/cuda.py).
 template <class T>
-__global__ void strided_copy(const T* __restrict__ src, T* __restrict__ dst, long long n, long long dst_offset,
+__global__ void strided_copy(const T* __restrict__ src, T* __restrict__ dst, long long n, long long src_offset,
+                             long long dst_offset,
                              long long size1, long long size2, long long size3,
                              long long src_stride0, long long src_stride1, long long src_stride2, long long src_stride3,
                              long long dst_stride0, long long dst_stride1, long long dst_stride2,
@@ -114,6 +115,6 @@ __global__ void strided_copy(const T* __restrict__ src, T* __restrict__ dst, lon
     for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) {
         const Index4 k = index4(i, size1, size2, size3);
         dst[dst_offset + offset4(k, dst_stride0, dst_stride1, dst_stride2, dst_stride3)] =
-            src[offset4(k, src_stride0, src_stride1, src_stride2, src_stride3)];
+            src[src_offset + offset4(k, src_stride0, src_stride1, src_stride2, src_stride3)];
     }
 }

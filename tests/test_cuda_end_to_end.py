@@ -142,6 +142,7 @@ OPS = {
     "getitem_index_add": (_index, [(4, 3)]),
     "embedding": (_embedding, [(4, 3)]),
     "upsample_nearest": (lambda x: F.interpolate(x, scale_factor=2), [(2, 3, 3, 3)]),
+    "skew_unskew": (lambda x: F.skew(x) * 2 + F.skew(F.unskew(F.skew(x))), [(2, 2, 3, 4)]),
     "cat_pad_reshape_permute": (lambda a, b: F.pad(sg.cat([a, b], 1), (1, 2)).reshape(4, -1).permute(1, 0),
                                 [(2, 3, 2), (2, 1, 2)]),
 }

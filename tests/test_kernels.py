@@ -197,9 +197,10 @@ def test_binary_kernels_match_numpy_backend_for_broadcasts_memory_orders_and_in_
 
 @on_every_device
 def test_binary_kernel_reads_a_strided_view_and_refuses_nothing_it_cannot_take(device):
-    """A sliced operand is copied before the launch; float32 with float64 and int operands go
-    to the array library, with NumPy's promotion."""
+    """Operands of one shape take binary_map; a sliced operand is copied before the launch;
+    float32 with float64 and int operands go to the array library, with NumPy's promotion."""
     a, b = seeded_arrays(0, (6, 8), (8,))
+    close(cuda.binary("mul", put(device, a), put(device, a)), a * a)  # one shape: binary_map
     close(cuda.binary("sub", put(device, a)[::2, 1:], put(device, b)[1:]), a[::2, 1:] - b[1:])
     assert cuda.binary("add", put(device, a), put(device, b, np.float64)).dtype == np.float64
     assert cuda.binary("mul", put(device, [1, 2], np.int64), put(device, [3, 4], np.int64)).tolist() == [3, 8]
@@ -258,6 +259,19 @@ def test_reshape_is_a_view_exactly_where_numpy_finds_one_else_a_kernel_copy(devi
     out = cuda.reshape(on_device, new_shape)
     np.testing.assert_array_equal(get(out), x.reshape(new_shape))
     assert launch.array_module(out).shares_memory(out, on_device) == numpy_views
+
+
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_skew_and_unskew_match_numpy_backend_in_any_memory_order(device, data):
+    shape = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)), data.draw(st.integers(1, 9)),
+             data.draw(st.integers(1, 9)))
+    order = tuple(data.draw(st.permutations(range(4))))
+    (x,) = random_arrays(data, shape)
+    skewed = cuda.skew(stored_in(put(device, x), order))
+    np.testing.assert_array_equal(get(skewed), numpy_backend.skew(x))
+    np.testing.assert_array_equal(get(cuda.unskew(stored_in(skewed, order))), x)
 
 
 # ---- the losses' fused elementwise parts

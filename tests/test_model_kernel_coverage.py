@@ -54,13 +54,11 @@ WHY = {
     "GetItem": "indexing with an index array (a gather)", "GatherRows": "gathering rows by index",
     "IndexAdd": "the gradient of indexing with an index array (a scatter-add)",
     "PickAlong": "max along a dim (Maxout): argmax and take_along_axis",
-    "Skew": "the Diagonal BiLSTM's skew", "Unskew": "its inverse",
     "Add": "EuclideanNorm's gradient adds a bool mask (mixed dtypes: no kernel)",
 }
 OUTSIDE_KERNELS = {name: set() for name in MODELS} | {
     "cgan": {"PickAlong"}, "wgan-gp": {"Add"}, "wgan-gp-lm": {"Add"},
     "improved-gan": {"Cat", "GatherRows", "GetItem", "IndexAdd"}, "m2": {"Cat", "GatherRows", "GetItem", "IndexAdd"},
-    "diagonal-bilstm": {"Skew", "Unskew"},
 }
 
 

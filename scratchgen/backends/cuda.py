@@ -16,7 +16,7 @@ import re
 
 import numpy
 
-from . import clipping, elementwise, indexing, losses, special
+from . import clipping, elementwise, indexing, losses, skew as skewing, special
 from .launch import KERNELS_DIR, array_module, launch, multiprocessor_count
 from .layout import copy_in_layout_of, memory_order, unpermuted, view_strides
 
@@ -265,6 +265,22 @@ def _root(array):
     return array
 
 
+def _strided_copy(dst, dst_offset, dst_strides, src, src_offset, src_strides, shape):
+    """The elements of `shape` from src's memory (offset + index . strides, in elements) to
+    dst's (dst and src dense, their memory order read by _memory) through strided_copy; False
+    (and nothing copied) where the view does not collapse to MAX_BROADCAST_DIMS dims."""
+    dims = _collapse(shape, src_strides, dst_strides)
+    if len(dims) > MAX_BROADCAST_DIMS:
+        return False
+    n = math.prod(shape)
+    if n:
+        sizes, src_strides, dst_strides = zip(*[(1, 0, 0)] * (MAX_BROADCAST_DIMS - len(dims)) + dims)
+        memory = _memory(dst)
+        _elementwise("strided_copy", memory, n, _memory(src), memory, n, src_offset, dst_offset, *sizes[1:],
+                     *src_strides, *dst_strides)
+    return True
+
+
 def copy_into(dst, src):
     """dst[...] = src through strided_copy: dst any view of a dense array, src any array of its
     dtype (a copy of it first if it is a strided view), broadcast to dst's shape; returns dst.
@@ -275,17 +291,40 @@ def copy_into(dst, src):
             or not root.transpose(memory_order(root)).flags.c_contiguous):
         return elementwise.copy_into(dst, src)
     src, _ = _dense(src)
-    memory = _memory(root)
-    dims = _collapse(dst.shape, _element_strides(src, dst.shape, range(dst.ndim)),
-                     tuple(s // dst.itemsize for s in dst.strides))
-    if len(dims) > MAX_BROADCAST_DIMS:
+    offset = (_address(dst) - _address(_memory(root))) // dst.itemsize
+    if not _strided_copy(root, offset, tuple(s // dst.itemsize for s in dst.strides), src, 0,
+                         _element_strides(src, dst.shape, range(dst.ndim)), dst.shape):
         return elementwise.copy_into(dst, src)
-    if dst.size:
-        sizes, src_strides, dst_strides = zip(*[(1, 0, 0)] * (MAX_BROADCAST_DIMS - len(dims)) + dims)
-        offset = (_address(dst) - _address(memory)) // dst.itemsize
-        _elementwise("strided_copy", memory, dst.size, _memory(src), memory, dst.size, offset, *sizes[1:],
-                     *src_strides, *dst_strides)
     return dst
+
+
+def _diagonal_strides(skewed):
+    """Element strides that read row i of a dense skewed map (N, C, H, W + H - 1) from column i:
+    its own, with the row stride plus one column's."""
+    n, c, row, column = (s // skewed.itemsize for s in skewed.strides)
+    return n, c, row + column, column
+
+
+def skew(x):
+    """backends/skew.py's skew as one strided copy into zeros, through its diagonal strides."""
+    if x.dtype not in FLOATING:
+        return skewing.skew(x, xp=array_module(x))
+    x, _ = _dense(x)
+    n, c, height, width = x.shape
+    out = array_module(x).zeros((n, c, height, width + height - 1), dtype=x.dtype)
+    _strided_copy(out, 0, _diagonal_strides(out), x, 0, _element_strides(x, x.shape, range(4)), x.shape)
+    return out
+
+
+def unskew(y):
+    """backends/skew.py's unskew as one strided copy out of y, through its diagonal strides."""
+    if y.dtype not in FLOATING:
+        return skewing.unskew(y, xp=array_module(y))
+    y, _ = _dense(y)
+    n, c, height, skewed_width = y.shape
+    out = array_module(y).empty((n, c, height, skewed_width - height + 1), dtype=y.dtype)
+    _strided_copy(out, 0, _element_strides(out, out.shape, range(4)), y, 0, _diagonal_strides(y), out.shape)
+    return out
 
 
 def reshape(x, shape):

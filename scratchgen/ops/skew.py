@@ -8,18 +8,12 @@ of a recurrence sweeps the image diagonal by diagonal.
 
 unskew(skew(x)) = x. Each is the other's adjoint (the gradient of skew is the unskew of the
 gradient, and the other way round), so each backward is the other op and double backward works.
-Both are one scatter or gather with the same integer index arrays, through the array module `xp`
-(NumPy or CuPy).
+The array work is the backend's: index arrays on NumPy (backends/skew.py), and one strided copy
+on device "cuda" (row i of the skewed map read or written with a row stride of W + H).
 """
 from .. import backends
 from ..autograd.function import Function
 from ._util import check_tensor
-
-
-def _diagonal_index(xp, height, width):
-    """(rows (H, 1), columns (H, W)): row i's pixel j sits at column i + j of the skewed map."""
-    rows = xp.arange(height).reshape(height, 1)
-    return rows, rows + xp.arange(width).reshape(1, width)
 
 
 class Skew(Function):
@@ -27,11 +21,7 @@ class Skew(Function):
 
     @staticmethod
     def forward(ctx, x):
-        xp = backends.get(x).xp
-        n, c, height, width = x.shape
-        out = xp.zeros((n, c, height, width + height - 1), dtype=x.dtype)
-        out[(Ellipsis, *_diagonal_index(xp, height, width))] = x
-        return out
+        return backends.get(x).skew(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -43,9 +33,7 @@ class Unskew(Function):
 
     @staticmethod
     def forward(ctx, y):
-        xp = backends.get(y).xp
-        height = y.shape[2]
-        return y[(Ellipsis, *_diagonal_index(xp, height, y.shape[3] - height + 1))]
+        return backends.get(y).unskew(y)
 
     @staticmethod
     def backward(ctx, g):
