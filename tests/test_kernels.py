@@ -370,7 +370,8 @@ def test_pointwise_kernel_matches_the_formula_of_its_op(device, data):
     op, arguments = function.kernel(**params)
     with np.errstate(invalid="ignore", over="ignore"):
         expected = function.value(np, x.astype(np.float64), **params)
-    close(cuda.pointwise(op, put(device, x), arguments, None), expected, atol=1e-5 if floating() == np.float32 else None)
+    atol = 1e-5 if floating() == np.float32 else None  # gelu's slope crosses 0: relative error means little there
+    close(cuda.pointwise(op, put(device, x), arguments, None), expected, atol=atol)
 
 
 # ---- clipping (clamp, hardtanh, relu6)
