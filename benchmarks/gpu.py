@@ -295,11 +295,15 @@ def softmax_cases():
 
 
 def reduction_cases():
-    """sum_dims over rows (sum_last_axis), over columns (sum_inner_axis), and a convolution's
-    bias gradient, its batch-last output summed over (N, H, W) (channel_dot_partial)."""
+    """max along rows with its index and gradient weights (extreme_rows; reads x, writes the
+    weights), sum_dims over rows (sum_last_axis), over columns (sum_inner_axis), and a
+    convolution's bias gradient, its batch-last output summed over (N, H, W) (channel_dot_partial)."""
     cases = []
     for (rows, cols), fills in (((64, 784), False), ((65536, 1024), True)):
         x, tx = randn(rows, cols)
+        cases.append(Case("extreme_rows (max along axis 1)", f"({rows}, {cols})",
+                          lambda x=x: cuda.extreme_along(x, 1, True), lambda x=tx: torch.max(x, 1), "torch max(x, 1)",
+                          bytes=2 * tx.numel() * FLOAT, fills_gpu=fills))
         for axis, kernel in ((1, "sum_last_axis"), (0, "sum_inner_axis")):
             cases.append(Case(kernel, f"({rows}, {cols}) axis {axis}", lambda x=x, a=axis: cuda.sum_dims(x, (a,)),
                               lambda x=tx, a=axis: x.sum(a), "torch sum", bytes=tx.numel() * FLOAT, fills_gpu=fills))

@@ -43,3 +43,48 @@ __global__ void sum_inner_axis(const T* __restrict__ x, T* __restrict__ out, int
         out[((long long)blockIdx.y * outer + o) * inner + i] = total;
     }
 }
+
+// ---- max and min along the last axis of a contiguous (rows, cols) array, with the index and the
+// gradient's one-hot weights (ops/reduction.py's max/min along a dim; torch.max(x, dim)).
+
+// Whether (a at index ia) comes before (b at index ib): a nan before any number (torch's max and
+// min both return the first nan), then the larger (largest) or smaller value, then the lower index.
+template <class T>
+__device__ __forceinline__ bool comes_first(T a, int ia, T b, int ib, bool largest) {
+    const bool a_nan = a != a, b_nan = b != b;
+    if (a_nan || b_nan) return a_nan && (!b_nan || ia < ib);
+    if (a == b) return ia < ib;
+    return largest ? a > b : a < b;
+}
+
+// One warp per row: lane l keeps the first of columns l, l + 32, ...; a butterfly of shuffles
+// gives every lane the row's first; lane 0 writes its value and index, and the lanes write the
+// row's weights (1 at the index, 0 elsewhere). An index of -1 stands for "none yet".
+template <class T>
+__global__ void extreme_rows(const T* __restrict__ x, T* __restrict__ values, long long* __restrict__ indices,
+                             T* __restrict__ weights, int rows, int cols, int largest) {
+    const int row = warp_row(), lane = threadIdx.x % 32;
+    if (row >= rows) return;
+    const T* in = x + (long long)row * cols;
+    T best = T(0);
+    int best_index = -1;
+    for (int col = lane; col < cols; col += 32) {
+        if (best_index < 0 || comes_first(in[col], col, best, best_index, largest != 0)) {
+            best = in[col];
+            best_index = col;
+        }
+    }
+    for (int offset = 16; offset > 0; offset /= 2) {
+        const T other = __shfl_xor_sync(0xffffffff, best, offset);
+        const int other_index = __shfl_xor_sync(0xffffffff, best_index, offset);
+        if (other_index >= 0 && (best_index < 0 || comes_first(other, other_index, best, best_index, largest != 0))) {
+            best = other;
+            best_index = other_index;
+        }
+    }
+    if (lane == 0) {
+        values[row] = best;
+        indices[row] = best_index;
+    }
+    for (int col = lane; col < cols; col += 32) weights[(long long)row * cols + col] = col == best_index ? T(1) : T(0);
+}

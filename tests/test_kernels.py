@@ -419,6 +419,24 @@ def test_sum_over_the_leading_dim_reads_columns(device, shape):
     close(cuda.sum_dims(put(device, x), (0,)), x.astype(np.float64).sum(0), atol=1e-3)
 
 
+@on_every_device
+@few_under_asan
+@given(st.data())
+def test_max_and_min_along_an_axis_match_numpy_backend_with_ties_and_nans(device, data):
+    """extreme_rows along any axis of an array in any memory order: values on a coarse grid (ties:
+    the first wins), some nan (the first nan wins, for max and min alike), rows longer than a warp."""
+    shape = data.draw(small_shapes(1, 3, max_side=70))
+    axis = data.draw(st.integers(0, len(shape) - 1), label="axis")
+    order = tuple(data.draw(st.permutations(range(len(shape)))))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1), label="seed"))
+    x = rng.integers(-3, 4, shape).astype(floating())
+    x[rng.random(shape) < data.draw(st.sampled_from([0.0, 0.02, 0.5]), label="nan rate")] = np.nan
+    largest = data.draw(st.booleans(), label="largest")
+    for actual, expected in zip(cuda.extreme_along(stored_in(put(device, x), order), axis, largest),
+                                numpy_backend.extreme_along(x, axis, largest)):
+        np.testing.assert_array_equal(get(actual), expected)
+
+
 # ---- tiled GEMM
 
 @on_every_device

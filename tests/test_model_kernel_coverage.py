@@ -53,8 +53,9 @@ WHY = {
     "Cat": "a concatenation that the strided copy does not take (mixed or integer dtypes)",
     "GetItem": "indexing with an index array (a gather)", "GatherRows": "gathering rows by index",
     "IndexAdd": "the gradient of indexing with an index array (a scatter-add)",
-    "PickAlong": "max along a dim (Maxout): argmax and take_along_axis",
     "Add": "EuclideanNorm's gradient adds a bool mask (mixed dtypes: no kernel)",
+    "PickAlong": "its forward hands over values computed before it: by kernels/reduce.cu's extreme_rows for max "
+                 "along a dim (cgan's Maxout), by CuPy for amax and the max of all elements",
 }
 OUTSIDE_KERNELS = {name: set() for name in MODELS} | {
     "cgan": {"PickAlong"}, "wgan-gp": {"Add"}, "wgan-gp-lm": {"Add"},

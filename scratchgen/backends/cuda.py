@@ -16,7 +16,7 @@ import re
 
 import numpy
 
-from . import clipping, elementwise, indexing, losses, skew as skewing, special
+from . import clipping, elementwise, extremes, indexing, losses, skew as skewing, special
 from .launch import KERNELS_DIR, array_module, launch, multiprocessor_count
 from .layout import copy_in_layout_of, memory_order, unpermuted, view_strides
 
@@ -489,6 +489,29 @@ def sum_dims(x, dims, keepdims=False):
             _sum_rows(partial, out)
     total = channels.per_channel(out.reshape(1, count))[0]
     return total if keepdims else total.reshape(tuple(n for d, n in enumerate(x.shape) if d not in dims))
+
+
+# ---- max and min along an axis (kernels/reduce.cu)
+
+def extreme_along(x, axis, largest):
+    """backends/extremes.py's extreme_along through extreme_rows, one warp per row of x with
+    `axis` moved last (copied into that order first unless it already lies so); other dtypes
+    as array-library expressions."""
+    xp = array_module(x)
+    if x.dtype not in FLOATING:
+        return extremes.extreme_along(x, axis, largest, xp=xp)
+    moved = xp.moveaxis(x, axis, -1)
+    if not moved.flags.c_contiguous:
+        moved = copy_into(xp.empty(moved.shape, x.dtype), moved)
+    cols = moved.shape[-1]
+    rows = moved.size // cols if cols else 0
+    values, indices = xp.empty(rows, x.dtype), xp.empty(rows, numpy.int64)
+    weights = xp.empty(moved.shape, x.dtype)
+    _warp_per_row("extreme_rows", x, rows, moved, values, indices, weights.reshape(rows, cols), rows, cols,
+                  int(largest))
+    kept = moved.shape[:-1] + (1,)
+    return (xp.moveaxis(values.reshape(kept), -1, axis), xp.moveaxis(indices.reshape(kept), -1, axis),
+            xp.moveaxis(weights, -1, axis))
 
 
 # ---- tiled GEMM (kernels/gemm.cu)

@@ -3,7 +3,7 @@ import functools
 
 import numpy as xp
 
-from . import clipping, elementwise, indexing, losses, normalization, skew as skewing, special
+from . import clipping, elementwise, extremes, indexing, losses, normalization, skew as skewing, special
 from .layout import copy_in_layout_of, same_layout
 from .im2col import col2im, im2col, scatter_add_rows  # convolution and pooling kernels
 
@@ -29,6 +29,9 @@ def reshape(x, shape):
 
 # the losses' fused elementwise parts (backends/losses.py; kernels/losses.cu on a GPU) on NumPy arrays
 bce_with_logits = functools.partial(losses.bce_with_logits, xp=xp)
+
+# max and min along an axis with their indices and gradient weights (backends/extremes.py) on NumPy arrays
+extreme_along = functools.partial(extremes.extreme_along, xp=xp)
 
 # the Diagonal BiLSTM's skew and unskew (backends/skew.py) on NumPy arrays
 skew, unskew = (functools.partial(kernel, xp=xp) for kernel in (skewing.skew, skewing.unskew))

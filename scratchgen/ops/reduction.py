@@ -266,7 +266,7 @@ def _dropped(shape, dims):
 
 # ---- extremes: max, min (torch.max: values and indices along a dim), amax, amin ----------------
 
-def _extreme(input, dim, keepdim, name, pick, other):
+def _extreme(input, dim, keepdim, name, other):
     check_tensor(input, name, "input")
     if isinstance(dim, Tensor) or other is not None:  # torch.max(input, other): elementwise
         from .unary import maximum, minimum
@@ -284,13 +284,10 @@ def _extreme(input, dim, keepdim, name, pick, other):
         return PickAlong.apply(input, dims=tuple(range(x.ndim)), weights=weights, values=xp.asarray(value))
     d = normalize_dim(dim, input.ndim, name)
     if x.ndim == 0:  # torch: the single element, at index 0
-        values, indices = _extreme(input.reshape(1), 0, False, name, pick, None)
+        values, indices = _extreme(input.reshape(1), 0, False, name, None)
         return MinMax(values.reshape(()), indices.reshape(()))
     _nonempty(input, (d,), name)
-    index = pick(x, axis=d, keepdims=True)
-    positions = xp.arange(x.shape[d]).reshape([-1 if i == d else 1 for i in range(x.ndim)])
-    weights = (positions == index).astype(x.dtype)
-    values = xp.take_along_axis(x, index, axis=d)
+    values, index, weights = input.backend.extreme_along(x, d, name == "max")
     values = PickAlong.apply(input, dims=(d,), weights=weights,
                              values=values if keepdim else values.squeeze(d))
     return MinMax(values, Tensor._wrap(index if keepdim else index.squeeze(d)))
@@ -307,13 +304,13 @@ def max(input, dim=None, keepdim=False, *, other=None):
     """Largest element; (values, indices) along `dim` (the gradient to the returned index); or,
     with a Tensor in dim's place (or other=), the elementwise maximum (torch.max's three forms).
     A nan is the largest element, as torch."""
-    return _extreme(input, dim, keepdim, "max", lambda x, axis, keepdims: x.argmax(axis, keepdims=keepdims), other)
+    return _extreme(input, dim, keepdim, "max", other)
 
 
 def min(input, dim=None, keepdim=False, *, other=None):
     """Smallest element; (values, indices) along `dim`; or the elementwise minimum with a Tensor
     (torch.min's three forms). A nan is the smallest element, as torch."""
-    return _extreme(input, dim, keepdim, "min", lambda x, axis, keepdims: x.argmin(axis, keepdims=keepdims), other)
+    return _extreme(input, dim, keepdim, "min", other)
 
 
 def _amax_or_amin(input, dim, keepdim, name):
