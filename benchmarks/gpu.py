@@ -345,6 +345,10 @@ def scatter_cases():
                           lambda v=values, i=indices, r=rows: cuda.scatter_add_rows(v, i, r),
                           lambda v=tvalues, i=tindices, r=rows: torch.zeros(r, v.shape[1], device="cuda").index_add_(0, i, v),
                           "torch index_add_", bytes=moved, fills_gpu=fills))
+        table, ttable = randn(rows, width)
+        cases.append(Case("gather_rows", f"{count} rows of {width} from {rows}",
+                          lambda t=table, i=indices: cuda.gather_rows(t, i), lambda t=ttable, i=tindices: t[i],
+                          "torch index (embedding)", bytes=(2 * count * width + 2 * count) * FLOAT, fills_gpu=fills))
     return cases
 
 

@@ -664,6 +664,25 @@ def test_scatter_add_rows_matches_numpy_backend(device, data):
 
 
 @on_every_device
+@few_under_asan
+@given(st.data())
+def test_gather_rows_matches_numpy_indexing_with_negative_indices(device, data):
+    num_rows = data.draw(st.integers(1, 40), label="rows")
+    row_shape = data.draw(small_shapes(0, 2, max_side=40))
+    index_shape = data.draw(small_shapes(1, 2, max_side=30))
+    (table,) = random_arrays(data, (num_rows, *row_shape))
+    indices = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1))).integers(-num_rows, num_rows, index_shape)
+    np.testing.assert_array_equal(get(cuda.gather_rows(put(device, table), put(device, indices, np.int64))),
+                                  table[indices])
+
+
+@on_every_device
+def test_gather_rows_rejects_indices_out_of_range(device):
+    with pytest.raises(IndexError, match="index 3 is out of bounds for axis 0 with size 3"):
+        cuda.gather_rows(put(device, np.ones((3, 2))), put(device, [0, 3], np.int64))
+
+
+@on_every_device
 def test_scatter_add_rows_rejects_indices_out_of_range(device):
     with pytest.raises(IndexError, match=r"scatter_add_rows: indices must lie in \[0, 3\), got values from 0 to 3"):
         cuda.scatter_add_rows(put(device, np.ones((2, 4))), put(device, [0, 3], np.int64), 3)

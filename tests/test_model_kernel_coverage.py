@@ -51,7 +51,8 @@ def _dataset(name):
 # Function: why it still runs outside kernels/ (what issue 14 still has to move)
 WHY = {
     "Cat": "a concatenation that the strided copy does not take (mixed or integer dtypes)",
-    "GetItem": "indexing with an index array (a gather)", "GatherRows": "gathering rows by index",
+    "GetItem": "indexing integer arrays (the labels) with an index array: the row gather takes floats only",
+    "GatherRows": "gathering rows of integer arrays (the labels) by index",
     "IndexAdd": "the gradient of indexing with an index array (a scatter-add)",
     "Add": "EuclideanNorm's gradient adds a bool mask (mixed dtypes: no kernel)",
     "PickAlong": "its forward hands over values computed before it: by kernels/reduce.cu's extreme_rows for max "

@@ -591,6 +591,26 @@ def col2im(cols, image_shape, kernel_size, stride, padding, dilation, grid):
     return image.transpose(3, 0, 1, 2)
 
 
+def gather_rows(table, indices):
+    """table[indices] for an integer index array on dim 0, negative indices counting from the
+    end: (num_rows, *row) -> indices.shape + row, through gather_rows (other dtypes of table
+    by the array library)."""
+    if table.dtype not in FLOATING or table.ndim == 0:
+        return table[indices]
+    xp = array_module(table)
+    flat_indices = xp.ascontiguousarray(indices.reshape(-1), dtype=numpy.int64)
+    num_rows, width = table.shape[0], math.prod(table.shape[1:])
+    out = xp.empty((flat_indices.size, width), dtype=table.dtype)
+    if out.size:
+        low, high = int(flat_indices.min()), int(flat_indices.max())
+        if low < -num_rows or high >= num_rows:
+            bad = low if low < -num_rows else high
+            raise IndexError(f"gather_rows: index {bad} is out of bounds for axis 0 with size {num_rows}")
+        rows = _floating("gather_rows", "table", table).reshape(num_rows, width)
+        _elementwise("gather_rows", out, out.size, rows, flat_indices, out, flat_indices.size, width, num_rows)
+    return out.reshape(indices.shape + table.shape[1:])
+
+
 def scatter_add_rows(values, indices, num_rows):
     """out[k] = sum of values[m] over the m with indices[m] == k; see backends/im2col.py."""
     xp = array_module(values)

@@ -7,6 +7,12 @@ from . import clipping, elementwise, extremes, indexing, losses, normalization, 
 from .layout import copy_in_layout_of, same_layout
 from .im2col import col2im, im2col, scatter_add_rows  # convolution and pooling kernels
 
+
+def gather_rows(table, indices):
+    """table[indices] for an integer index array on dim 0 (kernels/scatter_add.cu's gather_rows on a GPU)."""
+    return table[indices]
+
+
 # the gradient of a gather along one axis (torch.scatter_add's sum), over scatter_add_rows
 scatter_add_along = functools.partial(indexing.scatter_add_along, add_rows=scatter_add_rows, xp=xp)
 

@@ -15,7 +15,7 @@ class GatherRows(Function):
     @staticmethod
     def forward(ctx, table, indices):
         ctx.indices, ctx.num_rows = indices, table.shape[0]
-        return table[indices]
+        return backends.get(table).gather_rows(table, indices)
 
     @staticmethod
     def backward(ctx, g):

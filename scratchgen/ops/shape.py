@@ -67,6 +67,8 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx, x, index):
         ctx.input_shape, ctx.index = x.shape, index
+        if getattr(index, "dtype", None) is not None and index.dtype.kind in "iu":  # rows picked by an index array
+            return backends.get(x).gather_rows(x, index)
         return x[index]
 
     @staticmethod
