@@ -280,8 +280,8 @@ def test_skew_and_unskew_match_numpy_backend_in_any_memory_order(device, data):
 @few_under_asan
 @given(st.data())
 def test_bce_with_logits_matches_numpy_backend(device, data):
-    """Logits in any memory order with some infinite (torch's nan and inf), targets in [0, 1],
-    with and without a pos_weight per class of the last dim."""
+    """Logits and targets each in any memory order, some logits infinite (torch's nan and inf),
+    targets in [0, 1], with and without a pos_weight per class of the last dim."""
     shape = data.draw(small_shapes())
     order = tuple(data.draw(st.permutations(range(len(shape)))))
     x, t, pos_weight = random_arrays(data, shape, shape, shape[-1:], low=-30, high=30)
@@ -290,7 +290,8 @@ def test_bce_with_logits_matches_numpy_backend(device, data):
     x[rng.random(shape) < 0.05] = -np.inf
     t, pos_weight = (t + 30) / 60, np.abs(pos_weight)
     with_weight = data.draw(st.booleans(), label="pos_weight")
-    on_device = [stored_in(put(device, a), order) for a in (x, t)]
+    t_order = tuple(data.draw(st.permutations(range(len(shape))), label="target's order"))
+    on_device = [stored_in(put(device, a), o) for a, o in ((x, order), (t, t_order))]
     weights = [put(device, pos_weight)] if with_weight else []
     with np.errstate(invalid="ignore"):
         expected = numpy_backend.bce_with_logits(*(a.astype(np.float64) for a in (x, t, pos_weight)[:2 + with_weight]))

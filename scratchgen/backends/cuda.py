@@ -18,7 +18,7 @@ import numpy
 
 from . import clipping, elementwise, extremes, indexing, losses, skew as skewing, special
 from .launch import KERNELS_DIR, array_module, launch, multiprocessor_count
-from .layout import copy_in_layout_of, memory_order, unpermuted, view_strides
+from .layout import memory_order, unpermuted, view_strides
 
 name = "cuda"
 THREADS = 256                  # threads per block of the 1-D kernels
@@ -210,15 +210,21 @@ def _collapse(sizes, *operand_strides):
     return dims
 
 
+def _map(kernel, x, *args):
+    """y = kernel(x, *args) elementwise, for a kernel (x, y, n, *args) of one pass over memory:
+    y in x's memory order (a copy of x first if it is a strided view)."""
+    x, _ = _dense(x)
+    y = array_module(x).empty_like(x)  # x's strides
+    _elementwise(kernel, x, x.size, _memory(x), _memory(y), x.size, *args)
+    return y
+
+
 def unary(op, x, parameter=0.0):
     """op(x) for a name of elementwise.UNARY (pow_scalar's exponent `parameter`), in x's memory
     order; an integer or bool x, or a complex exponent, as array-library expressions."""
     if x.dtype not in FLOATING or isinstance(parameter, complex):
         return elementwise.unary(op, x, parameter, xp=array_module(x))
-    x, order = _dense(x)
-    y = array_module(x).empty_like(x)  # x's strides
-    _elementwise("unary_map", x, x.size, _memory(x), _memory(y), x.size, UNARY_OPS[op], parameter)
-    return y
+    return _map("unary_map", x, UNARY_OPS[op], parameter)
 
 
 def binary(op, a, b, in_place=False):
@@ -350,7 +356,7 @@ def bce_with_logits(x, t, pos_weight=None):
     xp = array_module(x)
     if pos_weight is None:
         x, _ = _dense(x)
-        t = t if t.strides == x.strides else copy_in_layout_of(t, x, xp)
+        t = t if t.strides == x.strides else copy_into(xp.empty_like(x), t)
         classes = 1
     else:
         x, t = (_floating("binary_cross_entropy_with_logits", name, a) for name, a in (("input", x), ("target", t)))
@@ -397,11 +403,7 @@ def pointwise(op, x, arguments, formula):
     in x's memory order; `formula` (x -> array, ops/activation.py's value) for other dtypes."""
     if x.dtype not in FLOATING:
         return formula(x)
-    x, _ = _dense(x)
-    y = array_module(x).empty_like(x)
-    padded = tuple(arguments) + (0.0,) * (3 - len(arguments))
-    _elementwise("pointwise_map", x, x.size, _memory(x), _memory(y), x.size, POINTWISE_OPS[op], *padded)
-    return y
+    return _map("pointwise_map", x, POINTWISE_OPS[op], *arguments, *(0.0,) * (3 - len(arguments)))
 
 
 # ---- clipping (kernels/activations.cu): clamp, hardtanh, relu6
